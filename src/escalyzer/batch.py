@@ -1,0 +1,133 @@
+"""Streaming batch scoring: inputs are read lazily, results written as they come.
+
+Good calls are scored and written; bad records go to ``OUT.errors.jsonl`` (one JSON object per error,
+naming file, line, field and code) and are counted. ``strict`` stops at the first error.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .readers import read
+from .speakers import SpeakerMap
+from .writers import errors_path, open_writer, read_results
+
+
+@dataclass
+class BatchSummary:
+    scored: int = 0
+    failed: int = 0
+    skipped: int = 0
+    escalations: int = 0
+    elapsed: float = 0.0
+    errors_file: str | None = None
+    error_samples: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        s = (f"scored {self.scored} calls, failed {self.failed}, escalations flagged {self.escalations}, "
+             f"elapsed {self.elapsed:.1f}s")
+        if self.skipped:
+            s += f", skipped {self.skipped} already in the output (--resume)"
+        if self.failed and self.errors_file:
+            s += f"; errors in {self.errors_file}"
+        return s
+
+
+def completed_ids(out: str | Path) -> set[str]:
+    """call_ids already complete in OUT (a truncated last line does not count)."""
+    p = Path(out)
+    if not p.exists():
+        return set()
+    ids = set()
+    for rec in read_results(p):
+        if isinstance(rec, dict) and "call_id" in rec:
+            ids.add(rec["call_id"])
+    return ids
+
+
+def _truncate_partial_line(path: Path) -> None:
+    """Drop an incomplete last line left by an interrupted run, so appending keeps the file valid."""
+    if not path.exists() or path.suffix in (".parquet", ".pq"):
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n")
+        with open(path, "r+b") as fh:
+            fh.truncate(cut + 1 if cut >= 0 else 0)
+
+
+def score(inputs: Iterable[str], out: str, *, analyzer=None, encoding: str | None = None, strict: bool = False,
+          resume: bool = False, jobs: int = 1, dask: str | None = None, speaker_map: str | None = None,
+          redact: bool = False, progress: Callable[[int], None] | None = None) -> BatchSummary:
+    from .parallel import analyze_stream
+
+    t0 = time.perf_counter()
+    summary = BatchSummary()
+    outp = Path(out) if out != "-" else None
+    done: set[str] = set()
+    if resume and outp is not None:
+        _truncate_partial_line(outp)
+        done = completed_ids(outp)
+    writer = open_writer(out, append=bool(resume and done))
+    err_path = errors_path(out)
+    err_fh = None
+    speakers = SpeakerMap(speaker_map) if speaker_map else None
+
+    def items():
+        for item in read(list(inputs), encoding=encoding, speakers=speakers, errors="collect"):
+            if not isinstance(item, InputError) and item.call_id in done:
+                summary.skipped += 1
+                continue
+            yield item
+
+    try:
+        for rec in analyze_stream(items(), analyzer=analyzer, jobs=jobs, dask=dask, redact=redact):
+            if isinstance(rec, InputError):
+                if strict:
+                    raise rec
+                summary.failed += 1
+                if err_fh is None:
+                    err_fh = open(err_path, "a" if resume else "w", encoding="utf-8")
+                    summary.errors_file = err_path
+                err_fh.write(json.dumps(rec.to_dict(), ensure_ascii=False) + "\n")
+                err_fh.flush()
+                if len(summary.error_samples) < 5:
+                    summary.error_samples.append(rec.message)
+                continue
+            writer.write(rec)
+            summary.scored += 1
+            summary.escalations += bool((rec.get("escalation") or {}).get("needed"))
+            if progress:
+                progress(1)
+    finally:
+        writer.close()
+        if err_fh is not None:
+            err_fh.close()
+        summary.elapsed = time.perf_counter() - t0
+    return summary
+
+
+def print_table(records_path: str, limit: int = 50, file=sys.stdout) -> None:
+    """A readable per-call table (rich) of a results file."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"escalyzer: {records_path}", show_lines=False)
+    for col in ("call", "anger", "urgency", "escalate", "kinds", "route", "flag@turn", "supervisor", "missing 6W3H"):
+        table.add_column(col)
+    for n, rec in enumerate(read_results(records_path)):
+        if n >= limit:
+            break
+        a, u, e, s = rec.get("anger") or {}, rec.get("urgency") or {}, rec.get("escalation") or {}, rec.get("supervisor")
+        table.add_row(rec["call_id"], f"{a.get('level')} {a.get('label')}", f"{u.get('level')} {u.get('label')}",
+                      "yes" if e.get("needed") else "no", ",".join(e.get("types") or []) or "-",
+                      ",".join(e.get("route_to") or []) or "-",
+                      str(e.get("first_flag_turn")) if e.get("first_flag_turn") is not None else "-",
+                      f"{s.get('score')}" if s else "-", ",".join(rec.get("missing_slots") or []) or "-")
+    Console(file=file, width=160).print(table)

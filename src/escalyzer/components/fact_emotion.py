@@ -1,0 +1,80 @@
+"""Fact versus interpretation/emotion, sentence by sentence, for every customer turn.
+
+The article asks the supervisor to listen while separating 事実 (fact) from 解釈・感情 (interpretation,
+emotion) (000_b54099cb27bdd303.txt, 対応4). A linear classifier (fact | emotion | mixed) over the
+sentence's characters, lemmas and the cues of ``resources/lexicons/fact_emotion_cues.jsonl``
+(evaluative words, feelings, interpretation, rhetorical questions, exclamations; dates, amounts and
+reported events for facts). Each sentence carries the cues behind its label.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from spacy.tokens import Doc
+
+from ..call.context import CallContext
+from ..lexicons import get_lexicon
+from ..models import latest_version_dir, load_model
+from ..sentences import sentence_spans
+from ..textclf import FeatureInput, TextClassifier
+from ..textnorm import NormText
+
+KINDS = ("fact", "emotion", "mixed")
+LEXICON = "fact_emotion_cues"
+FACT_LABELS = {"FACT_DATE", "FACT_NUMBER", "FACT_EVENT", "FACT_REPORTED"}
+
+
+def sentence_input(doc: Doc, start: int, end: int, lexicon_dir: str | None = None):
+    """Feature input and cue hits for the sentence ``doc.text[start:end]``."""
+    text = doc.text[start:end]
+    nt = NormText(text)
+    hits = get_lexicon(LEXICON, lexicon_dir).find(nt)
+    lemmas = " ".join(t.lemma_ for t in doc if start <= t.idx < end and t.pos_ != "SPACE")
+    cues: dict[str, float] = {}
+    for h in hits:
+        key = f"lab:{h.label}" if h.active else f"neg:{h.label}"
+        cues[key] = cues.get(key, 0.0) + (h.weight if h.active else 1.0)
+    em = sum(v for k, v in cues.items() if k.startswith("lab:") and k[4:] not in FACT_LABELS)
+    fa = sum(v for k, v in cues.items() if k.startswith("lab:") and k[4:] in FACT_LABELS)
+    cues["both"] = 1.0 if em > 0 and fa > 0 else 0.0
+    cues["len"] = min(len(text), 120) / 120.0
+    return FeatureInput(nt.norm, lemmas, cues), hits
+
+
+class SentenceClassifier:
+    def __init__(self, model: TextClassifier | None, meta: dict[str, Any]):
+        self.model = model
+        self.meta = meta
+
+    @classmethod
+    def load(cls, models_dir: Path) -> "SentenceClassifier":
+        parts, meta = load_model(latest_version_dir(Path(models_dir), "fact_emotion_clf"))
+        return cls(TextClassifier(parts, meta), meta)
+
+    def info(self) -> dict[str, Any]:
+        return {"fact_emotion_clf": {"version": self.meta.get("version"), "sha256": self.meta.get("sha256", "")[:12]}}
+
+    def classify(self, doc: Doc, spans: list[tuple[int, int]], lexicon_dir: str | None = None):
+        if not spans:
+            return []
+        pairs = [sentence_input(doc, s, e, lexicon_dir) for s, e in spans]
+        P = self.model.predict_proba([p[0] for p in pairs])
+        out = []
+        for (s, e), (_inp, hits), p in zip(spans, pairs, P):
+            k = int(self.model.classes[int(p.argmax())])
+            out.append((s, e, KINDS[k], p, hits))
+        return out
+
+    def label_call(self, ctx: CallContext) -> list[dict[str, Any]]:
+        out = []
+        for i, turn in enumerate(ctx.turns):
+            if turn.speaker != "customer":
+                continue
+            doc = ctx.docs[i]
+            spans = sentence_spans(doc)
+            for s, e, kind, p, hits in self.classify(doc, spans, ctx.config.get("lexicon_dir")):
+                out.append({"turn": i, "start": s, "end": e, "text": doc.text[s:e], "kind": kind,
+                            "probabilities": {KINDS[int(c)]: round(float(x), 4) for c, x in zip(self.model.classes, p)},
+                            "cues": [h.evidence(i) | {"start": s + h.start, "end": s + h.end} for h in hits if h.active]})
+        return out

@@ -1,0 +1,191 @@
+"""Anger and urgency levels (0-3), turn by turn and the call's peak, with the words that drove them.
+
+One :class:`~escalyzer.textclf.TextClassifier` per dimension scores every customer turn from its own
+words and the previous customer turn (see :mod:`escalyzer.components.features`). Then:
+
+- **carry-over**: a turn's level may fall at most ``levels.max_drop_per_turn`` below the previous
+  customer turn's (anger rarely falls from 3 to 0 in one turn); the evidence says when this applied;
+- **peak**: the call's distribution is ``P(level ≥ L) = max over turns of P_t(level ≥ L)``; the call's
+  level is the highest ``L`` with ``P(level ≥ L) ≥ levels.peak_confident_prob`` — so one odd turn the
+  model is unsure about does not set the call's level — and ``probabilities`` is that distribution.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..call.context import CallContext
+from ..levels_scale import LABELS
+from ..models import latest_version_dir, load_model
+from ..textclf import TextClassifier
+from .features import MASK, TurnSignals, feature_input, turn_signals
+
+DIMENSIONS = ("anger", "urgency")
+
+
+def call_turn_inputs(ctx_docs, ctx_norms, speakers, lexicon_dir=None, extras=None):
+    """Feature inputs for every customer turn of a call, causally (turn t sees turns ≤ t only)."""
+    out = []
+    prev: TurnSignals | None = None
+    polite_turns = 0
+    seen = 0
+    for i, (doc, norm, spk) in enumerate(zip(ctx_docs, ctx_norms, speakers)):
+        if spk != "customer":
+            continue
+        sig = turn_signals(doc, norm, lexicon_dir)
+        ratio = polite_turns / seen if seen else None
+        out.append((i, sig, feature_input(sig, prev, ratio, (extras or {}).get(i))))
+        prev = sig
+        seen += 1
+        polite_turns += sig.polite > 0
+    return out
+
+
+class LevelScorer:
+    def __init__(self, models: dict[str, TextClassifier], metas: dict[str, dict[str, Any]], config: dict[str, Any]):
+        self.models = models
+        self.metas = metas
+        self.config = config
+
+    @classmethod
+    def load(cls, models_dir: Path, config: dict[str, Any]) -> "LevelScorer":
+        models, metas = {}, {}
+        for dim in DIMENSIONS:
+            d = latest_version_dir(Path(models_dir), f"{dim}_clf")
+            parts, meta = load_model(d)
+            models[dim] = TextClassifier(parts, meta)
+            metas[dim] = meta
+        return cls(models, metas, config)
+
+    def info(self) -> dict[str, Any]:
+        return {f"{dim}_clf": {"version": m.get("version"), "sha256": m.get("sha256", "")[:12]}
+                for dim, m in self.metas.items()}
+
+    # -- per turn ---------------------------------------------------------------------------------
+    def turn_probabilities(self, ctx: CallContext) -> tuple[list[int], list[TurnSignals], dict[str, np.ndarray], dict]:
+        items = call_turn_inputs(ctx.docs, ctx.norms, [t.speaker for t in ctx.turns],
+                                 ctx.config.get("lexicon_dir"), ctx.results.get("level_extras"))
+        idx = [i for i, _, _ in items]
+        sigs = [s for _, s, _ in items]
+        inputs = [f for _, _, f in items]
+        probs, mats = {}, {}
+        for dim, model in self.models.items():
+            X = model.transform(inputs) if inputs else None
+            probs[dim] = model.predict_proba(inputs, X) if inputs else np.zeros((0, 4))
+            mats[dim] = X
+        return idx, sigs, probs, mats
+
+    def score_call(self, ctx: CallContext) -> dict[str, Any]:
+        cfg = self.config["levels"]
+        idx, sigs, probs, mats = self.turn_probabilities(ctx)
+        out: dict[str, Any] = {}
+        for dim in DIMENSIONS:
+            out[dim] = self._dimension(ctx, dim, idx, sigs, probs[dim], mats[dim], cfg)
+        ctx.results["turn_probs"] = {dim: (idx, probs[dim]) for dim in DIMENSIONS}
+        return out
+
+    def _dimension(self, ctx, dim, idx, sigs, P, X, cfg) -> dict[str, Any]:
+        labels = LABELS[dim]
+        model = self.models[dim]
+        classes = model.classes
+        by_turn = []
+        levels = []
+        prev_level = None
+        for k, (ti, sig) in enumerate(zip(idx, sigs)):
+            p = P[k]
+            lvl = int(classes[int(np.argmax(p))])
+            carried = False
+            if prev_level is not None and lvl < prev_level - cfg["max_drop_per_turn"]:
+                lvl = prev_level - cfg["max_drop_per_turn"]
+                carried = True
+            levels.append(lvl)
+            prev_level = lvl
+            by_turn.append({"turn": ti, "level": lvl, "label": labels[lvl],
+                            "probabilities": [round(float(x), 4) for x in p], "carried_over": carried})
+        # the call's peak, robust to a single uncertain turn: the call distribution is the per-level
+        # maximum over turns of P(level >= L); the level is the highest L it reaches with confidence.
+        peak, peak_k = 0, None
+        probs = [1.0] + [0.0] * (len(classes) - 1)
+        if len(idx):
+            ge = np.cumsum(P[:, ::-1], axis=1)[:, ::-1]  # P_t(level >= L)
+            q_ge = ge.max(axis=0)
+            q_ge[0] = 1.0
+            q = np.append(q_ge[:-1] - q_ge[1:], q_ge[-1])
+            probs = [round(float(x), 4) for x in q]
+            for L in range(len(classes) - 1, 0, -1):
+                if q_ge[L] >= cfg["peak_confident_prob"]:
+                    peak = int(classes[L])
+                    break
+            peak_k = int(np.argmax(ge[:, max(peak, 1)]))
+        evidence = []
+        if peak_k is not None:
+            evidence = self._evidence(ctx, dim, idx, sigs, X, peak_k, peak, levels)
+        return {"level": peak, "label": labels[peak], "probabilities": probs, "peak_turn": idx[peak_k] if peak_k is not None else None,
+                "evidence": evidence, "by_turn": by_turn}
+
+    def _evidence(self, ctx, dim, idx, sigs, X, peak_k, peak, levels) -> list[dict[str, Any]]:
+        """Model features that pushed the peak turn(s) up most, mapped to spans, plus cue hits."""
+        top_k = self.config["levels"]["evidence_top_k"]
+        model = self.models[dim]
+        ev: list[dict[str, Any]] = []
+        turns = [peak_k] + [k for k, lv in enumerate(levels) if lv >= max(peak, 1) and k != peak_k][:2]
+        prefix = "anger." if dim == "anger" else "urgency."
+        for k in turns:
+            ti = idx[k]
+            sig = sigs[k]
+            if peak > 0:
+                cls_index = model.classes.index(levels[k]) if levels[k] in model.classes else peak
+                for view, name, contrib in model.explain(X[k], cls_index, top_k):
+                    span = _locate(ctx, ti, sig, view, name)
+                    if span is None:
+                        continue
+                    s, e = span
+                    ev.append({"turn": ti, "start": s, "end": e, "text": ctx.turn_text(ti)[s:e],
+                               "rule": f"model.{dim}.{view}:{name}", "score": round(contrib, 4)})
+                    if sum(1 for x in ev if x["turn"] == ti and x["rule"].startswith("model.")) >= top_k:
+                        break
+            for h in sig.hits:
+                if h.id.startswith(prefix) or (dim == "anger" and h.label in ("HARM",)):
+                    ev.append(h.evidence(ti))
+        # de-duplicate overlapping model spans; keep cue hits
+        seen = set()
+        out = []
+        for x in ev:
+            key = (x["turn"], x["start"], x["end"], x["rule"].split(":")[0] if x["rule"].startswith("model.") else x["rule"])
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(x)
+        return out
+
+
+def _locate(ctx: CallContext, ti: int, sig: TurnSignals, view: str, name: str) -> tuple[int, int] | None:
+    norm = ctx.norms[ti]
+    if view == "char":
+        if MASK in name or not name.strip():
+            return None
+        j = sig.masked.find(name)
+        if j < 0:
+            return None
+        s, e = norm.span(j, j + len(name))
+        # widen a 1-2 character n-gram to its token so the evidence is readable
+        doc = ctx.docs[ti]
+        span = doc.char_span(s, e, alignment_mode="expand")
+        if span is not None and len(name) <= 2:
+            return span.start_char, span.end_char
+        return s, e
+    if view == "lemma":
+        parts = name.split(" ")
+        doc = ctx.docs[ti]
+        toks = [t for t in doc if t.pos_ != "SPACE"]
+        for a in range(len(toks) - len(parts) + 1):
+            if all(toks[a + b].lemma_ == parts[b] for b in range(len(parts))):
+                return toks[a].idx, toks[a + len(parts) - 1].idx + len(toks[a + len(parts) - 1].text)
+        return None
+    if view == "cue":
+        for h in sig.hits:
+            if h.active and (name == f"id:{h.id}" or name == f"lab:{h.label}"):
+                return h.start, h.end
+    return None

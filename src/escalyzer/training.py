@@ -1,0 +1,342 @@
+"""Training the level models (and the fact/emotion sentence model) from labelled data, with model cards.
+
+``escalyzer train`` reads ``data/`` (or ``--data FILE_OR_DIR``):
+
+- utterances: JSONL or CSV rows with ``text``, ``anger``, ``urgency`` (optional ``context``: the
+  customer's previous turn, ``id``);
+- calls: JSONL in the input format whose customer turns carry ``anger``/``urgency`` and whose
+  ``labels`` hold the call's peak levels;
+- sentences (for the fact/emotion model): rows with ``text`` and ``kind`` (fact|emotion|mixed).
+
+It holds out a deterministic 20% split (by id hash), reports metrics on it next to a keyword-only
+baseline (a logistic regression on the lexicon cue features alone), tunes the call-peak threshold on
+the held-out calls, runs 5-fold cross-validation, then fits on everything and writes
+``models/<dim>_clf/<version>/`` with ``meta.json`` (the model card data) and ``MODEL_CARD.md``.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import EscalyzerError
+from .levels_scale import LABELS
+from .metrics import expected_calibration_error, level_metrics
+from .models import save_model
+from .pipeline import build_nlp
+from .textclf import FeatureInput, TextClassifier
+from .textnorm import NormText
+
+HOLDOUT = 0.2
+DIMS = ("anger", "urgency")
+
+
+@dataclass
+class Example:
+    group: str  # split unit: utterance id or call id
+    source: str
+    inp: FeatureInput
+    y: dict[str, int]
+    text: str
+
+
+@dataclass
+class CallExample:
+    call_id: str
+    turn_examples: list[Example]
+    peak: dict[str, int]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def in_holdout(key: str) -> bool:
+    return (zlib.crc32(key.encode("utf-8")) % 1000) / 1000.0 < HOLDOUT
+
+
+def data_files(data: Path) -> list[Path]:
+    if data.is_file():
+        return [data]
+    return sorted(p for p in data.rglob("*") if p.suffix in (".jsonl", ".csv") and p.parent.name != "samples")
+
+
+def data_hash(files: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(files):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _rows(path: Path):
+    if path.suffix == ".csv":
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            for n, row in enumerate(csv.DictReader(fh), start=2):
+                yield n, row
+    else:
+        with open(path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, start=1):
+                if line.strip():
+                    try:
+                        yield n, json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise EscalyzerError(f"[E050] training data {path}:{n}: invalid JSON ({exc.msg})") from None
+
+
+def _level(v: Any, path: Path, n: int, name: str) -> int:
+    try:
+        x = int(v)
+    except (TypeError, ValueError):
+        raise EscalyzerError(f"[E050] training data {path}:{n}: field {name} must be 0-3, got {v!r}") from None
+    if not 0 <= x <= 3:
+        raise EscalyzerError(f"[E050] training data {path}:{n}: field {name} must be 0-3, got {v!r}")
+    return x
+
+
+def load_level_data(files: list[Path], lexicon_dir: str | None = None) -> tuple[list[Example], list[CallExample]]:
+    """Utterance examples and call examples from the given files (sentence files are skipped)."""
+    from .components.levels import call_turn_inputs
+
+    nlp = build_nlp()
+    utts: list[Example] = []
+    calls: list[CallExample] = []
+    for path in files:
+        for n, row in _rows(path):
+            if "turns" in row:
+                turns = row["turns"]
+                texts = [t["text"] for t in turns]
+                speakers = [t.get("speaker") for t in turns]
+                docs = list(nlp.pipe(texts))
+                items = call_turn_inputs(docs, [NormText(t) for t in texts], speakers, lexicon_dir)
+                exs = []
+                for i, _sig, inp in items:
+                    t = turns[i]
+                    if "anger" not in t or "urgency" not in t:
+                        continue
+                    exs.append(Example(str(row["call_id"]), f"{path.name}:{n}", inp,
+                                       {d: _level(t[d], path, n, f"turns[{i}].{d}") for d in DIMS}, t["text"]))
+                lab = row.get("labels") or {}
+                peak = {d: _level(lab.get(f"{d}_level", max([e.y[d] for e in exs], default=0)), path, n, f"labels.{d}_level")
+                        for d in DIMS}
+                calls.append(CallExample(str(row["call_id"]), exs, peak))
+            elif "anger" in row or "urgency" in row:
+                text = row.get("text")
+                if not text:
+                    raise EscalyzerError(f"[E050] training data {path}:{n}: missing field text")
+                ctx_text = row.get("context") or None
+                texts = [ctx_text, text] if ctx_text else [text]
+                docs = list(nlp.pipe(texts))
+                items = call_turn_inputs(docs, [NormText(t) for t in texts], ["customer"] * len(texts), lexicon_dir)
+                inp = items[-1][2]
+                uid = str(row.get("id") or f"{path.name}:{n}")
+                utts.append(Example(uid, f"{path.name}:{n}", inp,
+                                    {d: _level(row.get(d, 0), path, n, d) for d in DIMS}, text))
+    return utts, calls
+
+
+def _cue_only(inp: FeatureInput) -> FeatureInput:
+    return FeatureInput("", "", {k: v for k, v in inp.cues.items() if k.startswith(("lab:", "id:", "neg:"))})
+
+
+def _fit(exs: list[Example], dim: str, keyword_only: bool = False, **kw) -> TextClassifier:
+    inputs = [_cue_only(e.inp) if keyword_only else e.inp for e in exs]
+    if keyword_only:
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        dv = DictVectorizer()
+        X = dv.fit_transform([i.cues for i in inputs])
+        clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000, random_state=0).fit(X, [e.y[dim] for e in exs])
+        return _KeywordModel(dv, clf)
+    return TextClassifier.fit(inputs, [e.y[dim] for e in exs], **kw)
+
+
+class _KeywordModel:
+    def __init__(self, dv, clf):
+        self.dv, self.clf = dv, clf
+
+    def predict_proba(self, inputs):
+        return self.clf.predict_proba(self.dv.transform([_cue_only(i).cues for i in inputs]))
+
+
+def call_peak(probs: np.ndarray, theta: float) -> int:
+    if len(probs) == 0:
+        return 0
+    ge = np.cumsum(probs[:, ::-1], axis=1)[:, ::-1].max(axis=0)
+    for L in range(probs.shape[1] - 1, 0, -1):
+        if ge[L] >= theta:
+            return L
+    return 0
+
+
+def train_levels(data: Path, models_dir: Path, version: str | None = None, lexicon_dir: str | None = None,
+                 C: float = 2.0, log=print) -> dict[str, Any]:
+    files = [f for f in data_files(data) if "sentences" not in f.parts]
+    if not files:
+        raise EscalyzerError(f"[E050] training data {data}: no .jsonl or .csv files")
+    digest = data_hash(files)
+    version = version or f"{np.datetime64('today')}-{digest[:8]}".replace("-", ".", 2)
+    log(f"reading {len(files)} files ...")
+    utts, calls = load_level_data(files, lexicon_dir)
+    turn_exs = [e for c in calls for e in c.turn_examples]
+    all_exs = utts + turn_exs
+    if len(all_exs) < 20:
+        raise EscalyzerError(f"[E050] training data {data}: only {len(all_exs)} labelled utterances (need ≥ 20)")
+    log(f"{len(utts)} utterances, {len(calls)} calls ({len(turn_exs)} labelled customer turns)")
+    train = [e for e in all_exs if not in_holdout(e.group)]
+    test = [e for e in all_exs if in_holdout(e.group)]
+    test_calls = [c for c in calls if in_holdout(c.call_id)]
+    results: dict[str, Any] = {}
+    for dim in DIMS:
+        card: dict[str, Any] = {"dimension": dim, "labels": list(LABELS[dim]), "classes": [0, 1, 2, 3]}
+        have_split = len({e.y[dim] for e in train}) > 1 and len(test) >= 8
+        if have_split:
+            model = _fit(train, dim, C=C)
+            kw_model = _fit(train, dim, keyword_only=True)
+            P = model.predict_proba([e.inp for e in test])
+            y = np.array([e.y[dim] for e in test])
+            pred = np.array(model.classes)[P.argmax(axis=1)]
+            kw_pred = np.array(kw_model.clf.classes_)[kw_model.predict_proba([e.inp for e in test]).argmax(axis=1)]
+            card["heldout_turns"] = {"model": level_metrics(y.tolist(), pred.tolist()),
+                                     "keyword_baseline": level_metrics(y.tolist(), kw_pred.tolist()),
+                                     "ece": expected_calibration_error(P, np.searchsorted(model.classes, y))}
+            # call-level peak on held-out calls; tune the peak threshold there
+            best = None
+            call_rows = []
+            for c in test_calls:
+                if not c.turn_examples:
+                    continue
+                call_rows.append((model.predict_proba([e.inp for e in c.turn_examples]),
+                                  kw_model.predict_proba([e.inp for e in c.turn_examples]), c.peak[dim]))
+            if call_rows:
+                for theta in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
+                    m = level_metrics([r[2] for r in call_rows], [call_peak(r[0], theta) for r in call_rows])
+                    if best is None or (m["macro_f1"], m["within_one"]) > (best[1]["macro_f1"], best[1]["within_one"]):
+                        best = (theta, m)
+                kwm = level_metrics([r[2] for r in call_rows], [call_peak(r[1], 0.5) for r in call_rows])
+                card["heldout_calls"] = {"model": best[1], "peak_confident_prob": best[0], "keyword_baseline": kwm}
+            card["split"] = {"train": len(train), "heldout": len(test), "heldout_calls": len(call_rows),
+                             "rule": f"crc32(id) % 1000 < {int(HOLDOUT * 1000)} (utterance id or call id)"}
+        # 5-fold cross-validation (grouped by utterance/call id) on everything
+        card["cv5"] = _cross_validate(all_exs, dim, C)
+        final = _fit(all_exs, dim, C=C)
+        meta = {
+            "label_scheme": {str(i): lab for i, lab in enumerate(LABELS[dim])},
+            "classes": final.classes, "training_data": {"paths": [str(f) for f in files], "sha256": digest,
+                                                         "utterances": len(utts), "calls": len(calls),
+                                                         "examples": len(all_exs)},
+            "params": {"C": C, "features": "char 1-3 tf-idf (quotes masked) + lemma 1-2 tf-idf + cue lexicon features",
+                       "classifier": "LogisticRegression(class_weight=balanced)"},
+            "peak_confident_prob": (card.get("heldout_calls") or {}).get("peak_confident_prob", 0.5),
+            "metrics": card,
+        }
+        d = save_model(final.parts, models_dir, f"{dim}_clf", version, meta)
+        write_model_card(d, json.loads((d / "meta.json").read_text("utf-8")))
+        results[dim] = {"dir": str(d), "metrics": card}
+        log(f"{dim}: saved {d}")
+    return results
+
+
+def _cross_validate(exs: list[Example], dim: str, C: float, k: int = 5) -> dict[str, Any]:
+    folds = [[e for e in exs if zlib.crc32(("cv" + e.group).encode()) % k == f] for f in range(k)]
+    yt, yp = [], []
+    for f in range(k):
+        tr = [e for g, fold in enumerate(folds) if g != f for e in fold]
+        te = folds[f]
+        if not te or len({e.y[dim] for e in tr}) < 2:
+            continue
+        m = _fit(tr, dim, C=C)
+        P = m.predict_proba([e.inp for e in te])
+        yt += [e.y[dim] for e in te]
+        yp += np.array(m.classes)[P.argmax(axis=1)].tolist()
+    out = level_metrics(yt, yp)
+    out.pop("confusion", None)
+    return out
+
+
+def write_model_card(d: Path, meta: dict[str, Any]) -> None:
+    m = meta["metrics"]
+    lines = [f"# Model card: {meta['name']} {meta['version']}", "",
+             f"- task: {m.get('dimension', meta['name'])} level of the customer, per turn (0-3)",
+             f"- labels: {', '.join(f'{k} {v}' for k, v in meta['label_scheme'].items())}",
+             f"- classifier: {meta['params']['classifier']} over {meta['params']['features']}",
+             f"- training data: {meta['training_data']['examples']} examples "
+             f"({meta['training_data'].get('utterances', 0)} utterances, {meta['training_data'].get('calls', 0)} calls), "
+             f"sha256 {meta['training_data']['sha256'][:16]}…",
+             f"- file: model.skops, sha256 {meta['sha256'][:16]}… (verified before loading)",
+             f"- packages: {', '.join(f'{k} {v}' for k, v in meta['packages'].items())}", ""]
+    if "heldout_turns" in m:
+        h = m["heldout_turns"]
+        lines += ["## Held-out split (20% by id hash, never trained on)", "",
+                  "| level of | model | accuracy | macro-F1 | within one | QWK |", "|---|---|---|---|---|---|"]
+        lines.append(f"| turns | this model | {h['model']['accuracy']} | {h['model']['macro_f1']} | {h['model']['within_one']} | {h['model']['qwk']} |")
+        lines.append(f"| turns | keyword-only baseline | {h['keyword_baseline']['accuracy']} | {h['keyword_baseline']['macro_f1']} | {h['keyword_baseline']['within_one']} | {h['keyword_baseline']['qwk']} |")
+        if "heldout_calls" in m:
+            c = m["heldout_calls"]
+            lines.append(f"| call peak | this model (θ={c['peak_confident_prob']}) | {c['model']['accuracy']} | {c['model']['macro_f1']} | {c['model']['within_one']} | {c['model']['qwk']} |")
+            lines.append(f"| call peak | keyword-only baseline | {c['keyword_baseline']['accuracy']} | {c['keyword_baseline']['macro_f1']} | {c['keyword_baseline']['within_one']} | {c['keyword_baseline']['qwk']} |")
+        lines += ["", f"Expected calibration error (turns): {h['ece']}", "",
+                  f"Confusion matrix (turns, rows = gold 0-3): {h['model']['confusion']}", ""]
+    cv = m.get("cv5")
+    if cv and cv.get("n"):
+        lines += ["## 5-fold cross-validation (grouped by utterance/call)", "",
+                  f"accuracy {cv['accuracy']}, macro-F1 {cv['macro_f1']}, within one {cv['within_one']}, QWK {cv['qwk']} (n={cv['n']})", ""]
+    (d / "MODEL_CARD.md").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def train_sentences(data: Path, models_dir: Path, version: str | None = None, lexicon_dir: str | None = None,
+                    C: float = 2.0, log=print) -> dict[str, Any]:
+    """Train the fact/emotion/mixed sentence model from rows with ``text`` and ``kind``."""
+    from .components.fact_emotion import KINDS, sentence_input
+    from .metrics import level_metrics
+
+    files = [f for f in data_files(data) if "sentences" in f.parts or data.is_file()]
+    rows = []
+    for path in files:
+        for n, row in _rows(path):
+            if "kind" not in row:
+                continue
+            if row["kind"] not in KINDS:
+                raise EscalyzerError(f"[E050] training data {path}:{n}: kind must be one of {KINDS}, got {row['kind']!r}")
+            rows.append((str(row.get("id") or f"{path.name}:{n}"), row["text"], KINDS.index(row["kind"])))
+    if len(rows) < 20:
+        raise EscalyzerError(f"[E050] training data {data}: only {len(rows)} labelled sentences (need ≥ 20)")
+    digest = data_hash(files)
+    version = version or f"{np.datetime64('today')}-{digest[:8]}".replace("-", ".", 2)
+    nlp = build_nlp()
+    docs = list(nlp.pipe([r[1] for r in rows]))
+    inputs = [sentence_input(d, 0, len(d.text), lexicon_dir)[0] for d in docs]
+    ys = [r[2] for r in rows]
+    tr = [i for i, r in enumerate(rows) if not in_holdout(r[0])]
+    te = [i for i, r in enumerate(rows) if in_holdout(r[0])]
+    m = TextClassifier.fit([inputs[i] for i in tr], [ys[i] for i in tr], C=C)
+    P = m.predict_proba([inputs[i] for i in te])
+    pred = np.array(m.classes)[P.argmax(axis=1)].tolist()
+    held = level_metrics([ys[i] for i in te], pred, labels=(0, 1, 2))
+    # fact-vs-emotion accuracy on pure sentences (how the dev set is scored)
+    pure = [(ys[i], p) for i, p in zip(te, pred) if ys[i] != 2]
+    held["pure_accuracy"] = round(sum(a == b for a, b in pure) / len(pure), 4) if pure else None
+    final = TextClassifier.fit(inputs, ys, C=C)
+    meta = {"label_scheme": {str(i): k for i, k in enumerate(KINDS)}, "classes": final.classes,
+            "training_data": {"paths": [str(f) for f in files], "sha256": digest, "examples": len(rows)},
+            "params": {"C": C, "features": "char 1-3 tf-idf + lemma 1-2 tf-idf + fact/emotion cue features",
+                       "classifier": "LogisticRegression(class_weight=balanced)"},
+            "metrics": {"dimension": "fact/emotion/mixed sentence kind", "heldout": held,
+                        "split": {"train": len(tr), "heldout": len(te)}}}
+    d = save_model(final.parts, models_dir, "fact_emotion_clf", version, meta)
+    meta = json.loads((d / "meta.json").read_text("utf-8"))
+    lines = [f"# Model card: fact_emotion_clf {version}", "",
+             "- task: label a customer sentence fact (0), emotion/interpretation (1) or mixed (2)",
+             f"- training data: {len(rows)} sentences, sha256 {digest[:16]}…",
+             f"- classifier: {meta['params']['classifier']} over {meta['params']['features']}",
+             f"- file: model.skops, sha256 {meta['sha256'][:16]}… (verified before loading)", "",
+             "## Held-out split (20% by id hash)", "",
+             f"accuracy {held['accuracy']}, macro-F1 {held['macro_f1']}, fact-vs-emotion accuracy on pure sentences "
+             f"{held['pure_accuracy']} (n={held['n']}); confusion (rows gold fact/emotion/mixed): {held['confusion']}", ""]
+    (d / "MODEL_CARD.md").write_text("\n".join(lines), "utf-8")
+    log(f"fact_emotion: saved {d} (held-out accuracy {held['accuracy']})")
+    return {"dir": str(d), "metrics": held}
