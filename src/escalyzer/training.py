@@ -61,7 +61,9 @@ def in_holdout(key: str) -> bool:
 def data_files(data: Path) -> list[Path]:
     if data.is_file():
         return [data]
-    return sorted(p for p in data.rglob("*") if p.suffix in (".jsonl", ".csv") and p.parent.name != "samples")
+    # data/samples (the demo) and data/heldout (an extra test set) are never trained on
+    return sorted(p for p in data.rglob("*") if p.suffix in (".jsonl", ".csv")
+                  and not ({"samples", "heldout"} & set(p.relative_to(data).parts)))
 
 
 def data_hash(files: list[Path]) -> str:
@@ -163,14 +165,64 @@ class _KeywordModel:
         return self.clf.predict_proba(self.dv.transform([_cue_only(i).cues for i in inputs]))
 
 
-def call_peak(probs: np.ndarray, theta: float) -> int:
+def call_peak(probs: np.ndarray, theta) -> int:
+    """The call's peak level from its customer turns' probabilities (see components/levels.py).
+
+    ``theta`` is one threshold or one per level 1..3: the level is the highest ``L`` whose
+    ``max_t P_t(level >= L)`` reaches ``theta[L-1]``.
+    """
     if len(probs) == 0:
         return 0
+    th = list(theta) if isinstance(theta, (list, tuple)) else [theta] * (probs.shape[1] - 1)
     ge = np.cumsum(probs[:, ::-1], axis=1)[:, ::-1].max(axis=0)
     for L in range(probs.shape[1] - 1, 0, -1):
-        if ge[L] >= theta:
+        if ge[L] >= th[L - 1]:
             return L
     return 0
+
+
+def tune_thresholds(rows: list[tuple[np.ndarray, int]]) -> tuple[list[float], dict[str, Any]]:
+    """Per-level peak thresholds maximising call-level macro-F1, then within-one accuracy, on ``rows``."""
+    grid = [round(x, 2) for x in np.arange(0.3, 0.951, 0.05)]
+    best = None
+    y = [r[1] for r in rows]
+    ges = [np.cumsum(r[0][:, ::-1], axis=1)[:, ::-1].max(axis=0) for r in rows]
+    for t3 in grid:
+        for t2 in grid:
+            for t1 in grid:
+                th = (t1, t2, t3)
+                pred = []
+                for ge in ges:
+                    lv = 0
+                    for L in (3, 2, 1):
+                        if ge[L] >= th[L - 1]:
+                            lv = L
+                            break
+                    pred.append(lv)
+                m = level_metrics(y, pred)
+                key = (m["macro_f1"], m["within_one"], -abs(t1 - 0.5) - abs(t2 - 0.5) - abs(t3 - 0.5))
+                if best is None or key > best[0]:
+                    best = (key, list(th), m)
+    return best[1], best[2]
+
+
+def _oof(exs: list[Example], calls: list[CallExample], dim: str, C: float, k: int = 5):
+    """Out-of-fold turn probabilities (folds grouped by utterance/call id)."""
+    fold_of = lambda g: zlib.crc32(("cv" + g).encode()) % k  # noqa: E731
+    yt, yp, call_rows = [], [], []
+    for f in range(k):
+        tr = [e for e in exs if fold_of(e.group) != f]
+        te = [e for e in exs if fold_of(e.group) == f]
+        if not te or len({e.y[dim] for e in tr}) < 2:
+            continue
+        m = _fit(tr, dim, C=C)
+        P = m.predict_proba([e.inp for e in te])
+        yt += [e.y[dim] for e in te]
+        yp += np.array(m.classes)[P.argmax(axis=1)].tolist()
+        for c in calls:
+            if fold_of(c.call_id) == f and c.turn_examples:
+                call_rows.append((m.predict_proba([e.inp for e in c.turn_examples]), c.peak[dim]))
+    return yt, yp, call_rows
 
 
 def train_levels(data: Path, models_dir: Path, version: str | None = None, lexicon_dir: str | None = None,
@@ -189,12 +241,23 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
     log(f"{len(utts)} utterances, {len(calls)} calls ({len(turn_exs)} labelled customer turns)")
     train = [e for e in all_exs if not in_holdout(e.group)]
     test = [e for e in all_exs if in_holdout(e.group)]
-    test_calls = [c for c in calls if in_holdout(c.call_id)]
+    train_calls = [c for c in calls if not in_holdout(c.call_id)]
+    test_calls = [c for c in calls if in_holdout(c.call_id) and c.turn_examples]
     results: dict[str, Any] = {}
     for dim in DIMS:
         card: dict[str, Any] = {"dimension": dim, "labels": list(LABELS[dim]), "classes": [0, 1, 2, 3]}
-        have_split = len({e.y[dim] for e in train}) > 1 and len(test) >= 8
-        if have_split:
+        theta: list[float] = [0.5, 0.5, 0.5]
+        if len({e.y[dim] for e in train}) > 1 and len(test) >= 8:
+            # (a) 5-fold CV inside the training split: turn metrics, and out-of-fold call peaks to tune thresholds
+            yt, yp, rows = _oof(train, train_calls, dim, C)
+            cv = level_metrics(yt, yp)
+            cv.pop("confusion", None)
+            card["cv5_train_turns"] = cv
+            if rows:
+                theta, cvm = tune_thresholds(rows)
+                cvm.pop("confusion", None)
+                card["cv5_train_calls"] = cvm
+            # (b) fit on the training split, measure on the held-out split (never seen, thresholds fixed)
             model = _fit(train, dim, C=C)
             kw_model = _fit(train, dim, keyword_only=True)
             P = model.predict_proba([e.inp for e in test])
@@ -204,25 +267,15 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
             card["heldout_turns"] = {"model": level_metrics(y.tolist(), pred.tolist()),
                                      "keyword_baseline": level_metrics(y.tolist(), kw_pred.tolist()),
                                      "ece": expected_calibration_error(P, np.searchsorted(model.classes, y))}
-            # call-level peak on held-out calls; tune the peak threshold there
-            best = None
-            call_rows = []
-            for c in test_calls:
-                if not c.turn_examples:
-                    continue
-                call_rows.append((model.predict_proba([e.inp for e in c.turn_examples]),
-                                  kw_model.predict_proba([e.inp for e in c.turn_examples]), c.peak[dim]))
-            if call_rows:
-                for theta in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
-                    m = level_metrics([r[2] for r in call_rows], [call_peak(r[0], theta) for r in call_rows])
-                    if best is None or (m["macro_f1"], m["within_one"]) > (best[1]["macro_f1"], best[1]["within_one"]):
-                        best = (theta, m)
-                kwm = level_metrics([r[2] for r in call_rows], [call_peak(r[1], 0.5) for r in call_rows])
-                card["heldout_calls"] = {"model": best[1], "peak_confident_prob": best[0], "keyword_baseline": kwm}
-            card["split"] = {"train": len(train), "heldout": len(test), "heldout_calls": len(call_rows),
+            if test_calls:
+                yc = [c.peak[dim] for c in test_calls]
+                pm = [call_peak(model.predict_proba([e.inp for e in c.turn_examples]), theta) for c in test_calls]
+                pk = [call_peak(kw_model.predict_proba([e.inp for e in c.turn_examples]), theta) for c in test_calls]
+                card["heldout_calls"] = {"model": level_metrics(yc, pm), "keyword_baseline": level_metrics(yc, pk)}
+            card["split"] = {"train": len(train), "heldout": len(test), "heldout_calls": len(test_calls),
                              "rule": f"crc32(id) % 1000 < {int(HOLDOUT * 1000)} (utterance id or call id)"}
-        # 5-fold cross-validation (grouped by utterance/call id) on everything
-        card["cv5"] = _cross_validate(all_exs, dim, C)
+        card["peak_thresholds"] = theta
+        # (c) the shipped model: fit on everything
         final = _fit(all_exs, dim, C=C)
         meta = {
             "label_scheme": {str(i): lab for i, lab in enumerate(LABELS[dim])},
@@ -231,7 +284,7 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
                                                          "examples": len(all_exs)},
             "params": {"C": C, "features": "char 1-3 tf-idf (quotes masked) + lemma 1-2 tf-idf + cue lexicon features",
                        "classifier": "LogisticRegression(class_weight=balanced)"},
-            "peak_confident_prob": (card.get("heldout_calls") or {}).get("peak_confident_prob", 0.5),
+            "peak_thresholds": theta,
             "metrics": card,
         }
         d = save_model(final.parts, models_dir, f"{dim}_clf", version, meta)
@@ -239,23 +292,6 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
         results[dim] = {"dir": str(d), "metrics": card}
         log(f"{dim}: saved {d}")
     return results
-
-
-def _cross_validate(exs: list[Example], dim: str, C: float, k: int = 5) -> dict[str, Any]:
-    folds = [[e for e in exs if zlib.crc32(("cv" + e.group).encode()) % k == f] for f in range(k)]
-    yt, yp = [], []
-    for f in range(k):
-        tr = [e for g, fold in enumerate(folds) if g != f for e in fold]
-        te = folds[f]
-        if not te or len({e.y[dim] for e in tr}) < 2:
-            continue
-        m = _fit(tr, dim, C=C)
-        P = m.predict_proba([e.inp for e in te])
-        yt += [e.y[dim] for e in te]
-        yp += np.array(m.classes)[P.argmax(axis=1)].tolist()
-    out = level_metrics(yt, yp)
-    out.pop("confusion", None)
-    return out
 
 
 def write_model_card(d: Path, meta: dict[str, Any]) -> None:
@@ -271,20 +307,27 @@ def write_model_card(d: Path, meta: dict[str, Any]) -> None:
              f"- packages: {', '.join(f'{k} {v}' for k, v in meta['packages'].items())}", ""]
     if "heldout_turns" in m:
         h = m["heldout_turns"]
-        lines += ["## Held-out split (20% by id hash, never trained on)", "",
-                  "| level of | model | accuracy | macro-F1 | within one | QWK |", "|---|---|---|---|---|---|"]
-        lines.append(f"| turns | this model | {h['model']['accuracy']} | {h['model']['macro_f1']} | {h['model']['within_one']} | {h['model']['qwk']} |")
-        lines.append(f"| turns | keyword-only baseline | {h['keyword_baseline']['accuracy']} | {h['keyword_baseline']['macro_f1']} | {h['keyword_baseline']['within_one']} | {h['keyword_baseline']['qwk']} |")
+        lines += ["## Held-out split (20% by id hash, never trained on; thresholds tuned without it)", "",
+                  "| level of | model | n | accuracy | macro-F1 | within one | QWK |", "|---|---|---|---|---|---|---|"]
+
+        def row(what, name, r):
+            return f"| {what} | {name} | {r['n']} | {r['accuracy']} | {r['macro_f1']} | {r['within_one']} | {r['qwk']} |"
+
+        lines.append(row("turn", "this model", h["model"]))
+        lines.append(row("turn", "keyword-only baseline", h["keyword_baseline"]))
         if "heldout_calls" in m:
-            c = m["heldout_calls"]
-            lines.append(f"| call peak | this model (θ={c['peak_confident_prob']}) | {c['model']['accuracy']} | {c['model']['macro_f1']} | {c['model']['within_one']} | {c['model']['qwk']} |")
-            lines.append(f"| call peak | keyword-only baseline | {c['keyword_baseline']['accuracy']} | {c['keyword_baseline']['macro_f1']} | {c['keyword_baseline']['within_one']} | {c['keyword_baseline']['qwk']} |")
+            lines.append(row("call peak", "this model", m["heldout_calls"]["model"]))
+            lines.append(row("call peak", "keyword-only baseline", m["heldout_calls"]["keyword_baseline"]))
         lines += ["", f"Expected calibration error (turns): {h['ece']}", "",
                   f"Confusion matrix (turns, rows = gold 0-3): {h['model']['confusion']}", ""]
-    cv = m.get("cv5")
-    if cv and cv.get("n"):
-        lines += ["## 5-fold cross-validation (grouped by utterance/call)", "",
-                  f"accuracy {cv['accuracy']}, macro-F1 {cv['macro_f1']}, within one {cv['within_one']}, QWK {cv['qwk']} (n={cv['n']})", ""]
+        if "heldout_calls" in m:
+            lines += [f"Confusion matrix (call peaks, rows = gold 0-3): {m['heldout_calls']['model']['confusion']}", ""]
+    for key, what in (("cv5_train_turns", "turns"), ("cv5_train_calls", "call peaks (out of fold)")):
+        cv = m.get(key)
+        if cv and cv.get("n"):
+            lines += [f"5-fold cross-validation on the training split, {what}: accuracy {cv['accuracy']}, "
+                      f"macro-F1 {cv['macro_f1']}, within one {cv['within_one']}, QWK {cv['qwk']} (n={cv['n']})", ""]
+    lines += [f"Peak thresholds (levels 1-3), tuned on the out-of-fold call peaks: {m.get('peak_thresholds')}", ""]
     (d / "MODEL_CARD.md").write_text("\n".join(lines) + "\n", "utf-8")
 
 

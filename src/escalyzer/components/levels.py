@@ -5,9 +5,11 @@ words and the previous customer turn (see :mod:`escalyzer.components.features`).
 
 - **carry-over**: a turn's level may fall at most ``levels.max_drop_per_turn`` below the previous
   customer turn's (anger rarely falls from 3 to 0 in one turn); the evidence says when this applied;
-- **peak**: the call's distribution is ``P(level ≥ L) = max over turns of P_t(level ≥ L)``; the call's
-  level is the highest ``L`` with ``P(level ≥ L) ≥ levels.peak_confident_prob`` — so one odd turn the
-  model is unsure about does not set the call's level — and ``probabilities`` is that distribution.
+- **peak**: the call's distribution is ``P(level ≥ L) = max over turns of P_t(level ≥ L)`` (its
+  ``probabilities``); the call's level is the highest ``L`` with ``P(level ≥ L) ≥ θ_L``, where the
+  per-level thresholds θ were tuned on out-of-fold call peaks at training time (``meta.json``
+  ``peak_thresholds``; override with ``levels.peak_thresholds``) — so one odd turn the model is unsure
+  about does not set the call's level.
 """
 from __future__ import annotations
 
@@ -114,8 +116,9 @@ class LevelScorer:
             q_ge[0] = 1.0
             q = np.append(q_ge[:-1] - q_ge[1:], q_ge[-1])
             probs = [round(float(x), 4) for x in q]
+            theta = cfg.get("peak_thresholds") or self.metas[dim].get("peak_thresholds") or [0.5] * (len(classes) - 1)
             for L in range(len(classes) - 1, 0, -1):
-                if q_ge[L] >= cfg["peak_confident_prob"]:
+                if q_ge[L] >= theta[L - 1]:
                     peak = int(classes[L])
                     break
             peak_k = int(np.argmax(ge[:, max(peak, 1)]))
