@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ()
+MODULES = ("watch", "summary", "report")
 
 
 def register(group) -> None:
