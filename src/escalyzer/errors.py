@@ -84,6 +84,11 @@ class InputError(EscalyzerError):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self):
+        # Exception pickling rebuilds from ``args`` (the message) and would garble ``args``: rebuild from
+        # the fields instead, so an InputError crosses process boundaries (--jobs, --dask) unchanged.
+        return (self.__class__, (self.code, self.file, self.line, self.field, self.call_id, self.params))
+
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "file": self.file, "line": self.line, "field": self.field,
                 "call_id": self.call_id, "message": self.message}

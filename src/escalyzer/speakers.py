@@ -21,6 +21,10 @@ def _key(label: str) -> str:
     return s.strip()
 
 
+_SEPARATORS = " _-:：・\u3000"
+_NAME_START = re.compile(r"[\s_\-:：・]*[\u3040-\u30ff\u3400-\u9fff々〆]")
+
+
 def _exact_key(label: str) -> str:
     """An id compared as given, up to width, case and surrounding space (``SPK_0`` == ``spk_0``)."""
     return unicodedata.normalize("NFKC", label).strip().lower()
@@ -38,7 +42,11 @@ def _load_alias_file(text: str, path: str) -> dict[str, str]:
         if role not in ROLES:
             raise ResourceError(f"[E030] {path}: unknown role {role!r} (expected one of {', '.join(ROLES)})")
         for alias in aliases or []:
-            out[_key(str(alias))] = role
+            key = _key(str(alias))
+            # an id such as "spk_0" or "agent-7f2" is matched exactly (see SpeakerMap.exact), it is not
+            # an alias: "spk_0" must not make every "spk_N" label this role
+            if key and key == _exact_key(str(alias)):
+                out[key] = role
     return out
 
 
@@ -69,6 +77,7 @@ class SpeakerMap:
             for role, aliases in raw.items():
                 for a in aliases or []:
                     self.exact[str(a)] = role
+                    self._exact_norm[_exact_key(str(a))] = role
         for k, v in (extra or {}).items():
             k = str(k)  # CCAI user ids are numbers
             if v not in ROLES:
@@ -91,7 +100,17 @@ class SpeakerMap:
             role = self._exact_norm.get(_exact_key(label))
             if role is not None:
                 return role
-        return self.aliases.get(_key(label))
+        key = _key(label)
+        role = self.aliases.get(key)
+        if role is not None or not key:
+            return role
+        # "SV 鈴木", "オペレーター佐藤", "OP田中", "客 山田": a role word followed by a Japanese name
+        # (a one-character word only before a separator); "customer service" or "客室" are not matched
+        for alias in sorted((a for a in self.aliases if key.startswith(a)), key=len, reverse=True):
+            rest = key[len(alias):]
+            if _NAME_START.match(rest) and (len(alias) >= 2 or rest[0] in _SEPARATORS):
+                return self.aliases[alias]
+        return None
 
     def exact_role(self, participant_id: str | None) -> str | None:
         """The role given to exactly this participant id (``--speaker-map``/``participant_map``), or None."""

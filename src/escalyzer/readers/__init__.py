@@ -52,7 +52,9 @@ def expand_paths(inputs: Iterable[str | os.PathLike]) -> Iterator[str]:
                     if f.lower().endswith(EXTENSIONS) and not f.endswith(".errors.jsonl"):
                         yield os.path.join(root, f)
         elif any(c in p for c in "*?[") and not os.path.exists(p):
-            matches = sorted(glob.glob(p, recursive=True))
+            # like a directory, a pattern skips the error reports escalyzer writes beside its inputs
+            matches = [m for m in sorted(glob.glob(p, recursive=True))
+                       if os.path.isfile(m) and not m.endswith(".errors.jsonl")]
             if not matches:
                 yield p  # reported as not found
             yield from matches
@@ -207,7 +209,8 @@ def _items(kind: str, fh: IO[bytes], path: str, label: str, enc: str | None, spe
                 yield item
                 continue
             line, obj = item
-            yield _located(_from_obj(obj, label, line, speakers, participant_map), obj)
+            lines = obj.pop("_lines", [])
+            yield _located(_from_obj(obj, label, line, speakers, participant_map), lines, {})
     else:
         data = fh.read()
         stem = Path(path).stem if path != "-" else "stdin"
@@ -216,13 +219,12 @@ def _items(kind: str, fh: IO[bytes], path: str, label: str, enc: str | None, spe
                 yield item
                 continue
             obj = item[1]
-            yield _located(_from_obj(obj, label, None, speakers, participant_map), obj)
+            lines, header_lines = obj.pop("_lines", []), obj.pop("_header_lines", {})
+            yield _located(_from_obj(obj, label, None, speakers, participant_map), lines, header_lines)
 
 
-def _located(item: Item, obj: dict[str, Any]) -> Item:
+def _located(item: Item, lines: list[int], header_lines: dict[str, int]) -> Item:
     """Give an error in a CSV or text call the line of the turn (or header) it is about."""
-    lines: list[int] = obj.get("_lines") or []
-    header_lines: dict[str, int] = obj.get("_header_lines") or {}
     if isinstance(item, InputError) and item.field:
         if item.field.startswith("turns["):
             idx = int(item.field[6:].split("]")[0])
@@ -237,8 +239,6 @@ def _located(item: Item, obj: dict[str, Any]) -> Item:
 
 def _from_obj(obj: Any, file: str, line: int | None, speakers: SpeakerMap,
               participant_map: dict[str, str] | None) -> Item:
-    if isinstance(obj, dict):
-        obj = {k: v for k, v in obj.items() if k not in ("_lines", "_header_lines")}
     try:
         return transcript_from_obj(obj, file=file, line=line, speakers=speakers, participant_map=participant_map)
     except InputError as err:

@@ -1,9 +1,8 @@
 """Encoding detection for Japanese exports: UTF-8 (with or without BOM), CP932/Shift_JIS, EUC-JP.
 
-Detection first tries UTF-8 (strictly; a UTF-8 sample is never re-guessed), then the legacy Japanese
-encodings that decode the sample strictly; when both CP932 and EUC-JP decode it, the one whose text
-looks like Japanese (kana, kanji, full-width punctuation rather than half-width katakana and private-use
-characters) wins, and charset-normalizer breaks ties. The choice is then *verified* by decoding strictly:
+Detection first tries UTF-8 (strictly; a UTF-8 sample is never re-guessed); otherwise the candidate
+whose text looks most like Japanese (kana, kanji, full-width punctuation rather than half-width katakana,
+private-use characters and undecodable bytes) wins, and charset-normalizer breaks ties. The choice is then *verified* by decoding strictly:
 a wrong guess is an error (E009), never silent mojibake. A forced legacy encoding on bytes that are valid
 UTF-8 is reported as mojibake (E015).
 """
@@ -31,6 +30,9 @@ _MOJIBAKE = re.compile(r"(?:[縺繧繝譁螟蜿遘髢]{3,})|(?:[ãâÃÂ][\x80-\
 def canonical_name(name: str) -> str:
     """Python's codec name with underscores (``utf_8``, ``utf_8_sig``, ``cp932``, ``euc_jp``)."""
     return codecs.lookup(name).name.replace("-", "_")
+
+
+_JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uffef]")
 
 
 def normalize_encoding_name(name: str) -> str:
@@ -82,27 +84,23 @@ def detect(sample: bytes, *, file: str | None = None) -> str:
     # The sample may end inside a multi-byte character: decode incrementally (final=False).
     if _decodes(sample, "utf_8") is not None:
         return "utf_8"
-    decoded = {enc: text for enc in ("cp932", "euc_jp") if (text := _decodes(sample, enc)) is not None}
-    if len(decoded) == 1:
-        return next(iter(decoded))
-    if len(decoded) == 2:
-        scores = {enc: _japanese_score(text) for enc, text in decoded.items()}
-        if scores["cp932"] != scores["euc_jp"]:
-            return max(scores, key=scores.__getitem__)
-        result = from_bytes(sample, cp_isolation=["cp932", "euc_jp"]).best()
-        if result is not None:
+    # CP932 decodes most byte strings (EUC-JP ones too, as half-width katakana), so "decodes without
+    # error" does not decide: each candidate is scored on how Japanese its text looks, less a penalty
+    # per undecodable byte (a damaged line must not turn a whole EUC-JP file into CP932 mojibake: the
+    # reader reports that line as E009 and keeps the others).
+    scores = {enc: _plausibility(sample, enc) for enc in CANDIDATES}
+    best = max(scores.values())
+    tied = [enc for enc in CANDIDATES if scores[enc] == best]
+    if len(tied) > 1:
+        result = from_bytes(sample, cp_isolation=tied).best()
+        if result is not None and canonical_name(result.encoding) in tied:
             return canonical_name(result.encoding)
-        return "cp932"
-    raise InputError("E009", file, _first_bad_line(sample), None, None,
-                     {"encoding": "utf-8/cp932/euc-jp", "detail": "no candidate encoding decodes this file"})
+    return tied[0]
 
 
-def _first_bad_line(sample: bytes) -> int | None:
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return sample[: exc.start].count(b"\n") + 1
-    return None
+def _plausibility(sample: bytes, enc: str) -> float:
+    text = codecs.getincrementaldecoder(enc)(errors="replace").decode(sample[:60000], final=False)
+    return _japanese_score(text) - 10 * text.count("\ufffd")
 
 
 def check_mojibake(text: str, *, file: str | None, line: int | None, field: str | None = None) -> None:
@@ -117,18 +115,25 @@ def check_forced_encoding(sample: bytes, encoding: str, *, file: str | None) -> 
     Real CP932/EUC-JP Japanese text is practically never valid UTF-8 (its lead bytes are UTF-8
     continuation bytes), so non-ASCII bytes that decode as UTF-8 were written as UTF-8.
     """
-    if is_utf8(encoding):
+    if is_utf8(encoding) or sample.isascii():
         return
-    first = next((i for i, b in enumerate(sample) if b >= 0x80), None)
-    if first is None:
-        return
-    if _decodes(sample, "utf_8") is not None:
+    first = next(i for i, b in enumerate(sample) if b >= 0x80)
+    text = _decodes(sample, "utf_8")
+    # Japanese in UTF-8 is three bytes a character; a few CP932 half-width katakana pairs (ﾃｽ = C3 BD)
+    # also happen to be valid two-byte UTF-8, which is no evidence
+    if text is not None and _JAPANESE.search(text):
         line = sample[:first].count(b"\n") + 1
         raise InputError("E015", file, line, None, None,
-                         {"detail": f"the bytes are UTF-8 but --encoding {encoding} was given"})
+                         {"detail": f"the bytes are UTF-8, not {encoding}"})
 
 
 def decode_line(raw: bytes, encoding: str, *, file: str | None, line: int) -> str:
+    if not is_utf8(encoding):  # a UTF-8 line in a CP932/EUC-JP file (forced, or a mixed file)
+        try:
+            check_forced_encoding(raw, encoding, file=file)
+        except InputError as err:
+            err.line = line
+            raise
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from ..errors import InputError
-from .encoding import SAMPLE_BYTES, check_mojibake, decode_line, detect, is_utf8
+from .encoding import SAMPLE_BYTES, check_forced_encoding, check_mojibake, decode_line, detect, is_utf8
 
 
 def iter_jsonl(fh: IO[bytes], *, file: str, encoding: str | None) -> Iterator[tuple[int, Any] | InputError]:
@@ -121,6 +121,11 @@ def _text_chunks(fh: IO[bytes], enc: str, file: str, size: int) -> Iterator[str]
     while True:
         data = fh.read(size)
         final = not data
+        try:  # beyond the head checked before reading, a chunk may still be UTF-8 in a legacy file
+            check_forced_encoding(data, enc, file=file)
+        except InputError as err:
+            err.line = err.line if offset == 0 else None  # a line of the chunk, not of the file
+            raise
         try:
             text = dec.decode(data, final=final)
         except UnicodeDecodeError as exc:

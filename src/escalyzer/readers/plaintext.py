@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..transcript import META_FIELDS
-from .encoding import check_mojibake, detect
+from .encoding import check_forced_encoding, check_mojibake, detect
 
 HEADER_FIELDS = ("call_id",) + META_FIELDS
 _HEADER = re.compile(r"^\s*#\s*([A-Za-z_]+)\s*[:：]\s*(.*?)\s*$")
@@ -32,6 +32,11 @@ def parse_text(data: bytes, *, file: str, stem: str, encoding: str | None,
                known_speaker) -> Iterator[tuple[int, dict[str, Any]] | InputError]:
     """Parse one text file into one canonical call dict. ``known_speaker(label)`` returns a role or None."""
     enc = encoding or detect(data[: 256 * 1024], file=file)
+    try:
+        check_forced_encoding(data, enc, file=file)
+    except InputError as err:
+        yield err
+        return
     try:
         text = data.decode(enc)
     except UnicodeDecodeError as exc:

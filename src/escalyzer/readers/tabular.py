@@ -28,7 +28,7 @@ def _norm(h: str) -> str:
     return unicodedata.normalize("NFKC", h).strip().lower().lstrip("\ufeff").replace(" ", "_")
 
 
-def map_header(header: list[str], *, file: str) -> dict[str, int]:
+def map_header(header: list[str], *, file: str, line: int = 1) -> dict[str, int]:
     normed = [_norm(h) for h in header]
     cols: dict[str, int] = {}
     for key, aliases in HEADER_ALIASES.items():
@@ -42,7 +42,7 @@ def map_header(header: list[str], *, file: str) -> dict[str, int]:
             cols[key] = normed.index(key)
     for required in ("call_id", "speaker", "text"):
         if required not in cols:
-            raise InputError("E016", file, 1, required, None, {"detail": f"a {required}"})
+            raise InputError("E016", file, line, required, None, {"detail": f"a {required}"})
     return cols
 
 
@@ -58,6 +58,8 @@ def iter_rows(fh: IO[bytes], *, file: str, encoding: str | None,
     reader = csv.reader(_decoded_lines(fh, enc, file), delimiter=delimiter)
     try:
         header = next(reader)
+        while not any(c.strip() for c in header):  # blank lines before the header
+            header = next(reader)
     except StopIteration:
         yield InputError("E010", file, None, None, None)
         return
@@ -65,7 +67,7 @@ def iter_rows(fh: IO[bytes], *, file: str, encoding: str | None,
         yield InputError("E001", file, reader.line_num, None, None, {"detail": f"CSV: {exc}"})
         return
     try:
-        cols = map_header(header, file=file)
+        cols = map_header(header, file=file, line=reader.line_num)
     except InputError as err:
         yield err
         return
