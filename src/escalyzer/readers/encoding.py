@@ -141,3 +141,13 @@ def decode_line(raw: bytes, encoding: str, *, file: str | None, line: int) -> st
                          {"encoding": encoding, "detail": f"byte {exc.start} of the line ({raw[exc.start:exc.start + 4]!r})"}) from None
     check_mojibake(text, file=file, line=line)
     return text
+
+
+def decode_whole(data: bytes, enc: str, *, file: str | None) -> str:
+    """Decode a whole (small, single-call) document strictly; wrong encodings raise E009/E015 with the line."""
+    check_forced_encoding(data, enc, file=file)
+    try:
+        return data.decode(enc)
+    except UnicodeDecodeError as exc:
+        raise InputError("E009", file, data[: exc.start].count(b"\n") + 1, None, None,
+                         {"encoding": enc, "detail": f"byte {exc.start}"}) from None

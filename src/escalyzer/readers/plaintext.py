@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..transcript import META_FIELDS
-from .encoding import check_forced_encoding, check_mojibake, detect
+from .encoding import check_mojibake, decode_whole, detect
 
 HEADER_FIELDS = ("call_id",) + META_FIELDS
 _HEADER = re.compile(r"^\s*#\s*([A-Za-z_]+)\s*[:：]\s*(.*?)\s*$")
@@ -33,15 +33,9 @@ def parse_text(data: bytes, *, file: str, stem: str, encoding: str | None,
     """Parse one text file into one canonical call dict. ``known_speaker(label)`` returns a role or None."""
     enc = encoding or detect(data[: 256 * 1024], file=file)
     try:
-        check_forced_encoding(data, enc, file=file)
+        text = decode_whole(data, enc, file=file)
     except InputError as err:
         yield err
-        return
-    try:
-        text = data.decode(enc)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        yield InputError("E009", file, line, None, None, {"encoding": enc, "detail": f"byte {exc.start}"})
         return
     if text.startswith("\ufeff"):
         text = text[1:]

@@ -31,7 +31,7 @@ from ..errors import InputError
 from ..speakers import SpeakerMap
 from ..transcript import ROLES, Transcript, Turn, short_value
 from .canonical import transcript_from_dict
-from .encoding import SAMPLE_BYTES, check_forced_encoding, check_mojibake, detect, is_utf8
+from .encoding import SAMPLE_BYTES, check_mojibake, decode_whole, detect, is_utf8
 
 
 def read_json_document(fh: IO[bytes], *, file: str, encoding: str | None, speakers: SpeakerMap,
@@ -46,15 +46,9 @@ def read_json_document(fh: IO[bytes], *, file: str, encoding: str | None, speake
         yield InputError("E010", file, None, None, None)
         return
     try:
-        check_forced_encoding(data, enc, file=file)
+        text = decode_whole(data, enc, file=file)
     except InputError as err:
         yield err
-        return
-    try:
-        text = data.decode(enc)
-    except UnicodeDecodeError as exc:
-        yield InputError("E009", file, data[: exc.start].count(b"\n") + 1, None, None,
-                         {"encoding": enc, "detail": f"byte {exc.start}"})
         return
     try:
         check_mojibake(text, file=file, line=None)
