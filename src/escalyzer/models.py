@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import platform
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,8 @@ def save_model(obj: Any, models_dir: Path, name: str, version: str, meta: dict[s
     d = Path(models_dir) / name / version
     d.mkdir(parents=True, exist_ok=True)
     path = d / "model.skops"
-    sio.dump(obj, path)
+    _strip(obj)
+    sio.dump(obj, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     meta = {"name": name, "version": version, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "format": "skops", "file": "model.skops", "sha256": sha256_file(path),
             "packages": package_versions(), **meta}
@@ -92,6 +94,15 @@ def save_model(obj: Any, models_dir: Path, name: str, version: str, meta: dict[s
         m[name] = version
         manifest.write_text(json.dumps(m, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8")
     return d
+
+
+def _strip(obj: Any) -> None:
+    """Drop what a fitted model does not need at prediction time (TfidfVectorizer.stop_words_ holds every
+    pruned n-gram: most of the file; scikit-learn documents it as safe to delete)."""
+    items = obj.values() if isinstance(obj, dict) else [obj]
+    for v in items:
+        if hasattr(v, "stop_words_"):
+            delattr(v, "stop_words_")
 
 
 def _type_allowed(t: str) -> bool:

@@ -52,13 +52,13 @@ class TextClassifier:
 
     # -- training -------------------------------------------------------------------------------
     @classmethod
-    def fit(cls, inputs: list[FeatureInput], y: list[int], **kw: Any) -> "TextClassifier":
+    def fit(cls, inputs: list[FeatureInput], y: list[int], sample_weight=None, **kw: Any) -> "TextClassifier":
         parts = make_parts(**kw)
         Xc = parts["char"].fit_transform([i.text for i in inputs])
         Xl = parts["lemma"].fit_transform([i.lemmas for i in inputs])
         Xq = parts["cues"].fit_transform([i.cues for i in inputs]) * parts["cue_scale"]
         X = sp.hstack([Xc, Xl, Xq]).tocsr()
-        parts["clf"].fit(X, np.asarray(y))
+        parts["clf"].fit(X, np.asarray(y), sample_weight=sample_weight)
         return cls(parts)
 
     # -- inference ------------------------------------------------------------------------------

@@ -55,14 +55,21 @@ class SentenceClassifier:
     def info(self) -> dict[str, Any]:
         return {"fact_emotion_clf": {"version": self.meta.get("version"), "sha256": self.meta.get("sha256", "")[:12]}}
 
-    def classify(self, doc: Doc, spans: list[tuple[int, int]], lexicon_dir: str | None = None):
+    def classify(self, doc: Doc, spans: list[tuple[int, int]], lexicon_dir: str | None = None,
+                 mixed_min_prob: float = 0.6):
+        """Label each span. ``mixed`` only when the model gives it at least ``mixed_min_prob``; otherwise
+        the larger of fact and emotion (a sentence is mostly one or the other)."""
         if not spans:
             return []
         pairs = [sentence_input(doc, s, e, lexicon_dir) for s, e in spans]
         P = self.model.predict_proba([p[0] for p in pairs])
+        col = {int(c): j for j, c in enumerate(self.model.classes)}
         out = []
         for (s, e), (_inp, hits), p in zip(spans, pairs, P):
-            k = int(self.model.classes[int(p.argmax())])
+            if 2 in col and p[col[2]] >= mixed_min_prob:
+                k = 2
+            else:
+                k = 0 if p[col.get(0, 0)] >= p[col.get(1, 1)] else 1
             out.append((s, e, KINDS[k], p, hits))
         return out
 
@@ -73,7 +80,8 @@ class SentenceClassifier:
                 continue
             doc = ctx.docs[i]
             spans = sentence_spans(doc)
-            for s, e, kind, p, hits in self.classify(doc, spans, ctx.config.get("lexicon_dir")):
+            for s, e, kind, p, hits in self.classify(doc, spans, ctx.config.get("lexicon_dir"),
+                                                     ctx.config["sentences"]["mixed_min_prob"]):
                 out.append({"turn": i, "start": s, "end": e, "text": doc.text[s:e], "kind": kind,
                             "probabilities": {KINDS[int(c)]: round(float(x), 4) for c, x in zip(self.model.classes, p)},
                             "cues": [h.evidence(i) | {"start": s + h.start, "end": s + h.end} for h in hits if h.active]})

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..call.context import CallContext
+from ..evidence import meta_evidence
 from ..levels_scale import LABELS
 from ..models import latest_version_dir, load_model
 from ..textclf import TextClassifier
@@ -85,6 +86,7 @@ class LevelScorer:
         out: dict[str, Any] = {}
         for dim in DIMENSIONS:
             out[dim] = self._dimension(ctx, dim, idx, sigs, probs[dim], mats[dim], cfg)
+        _apply_metadata_floor(ctx, out["urgency"], cfg.get("urgency_floors") or {})
         ctx.results["turn_probs"] = {dim: (idx, probs[dim]) for dim in DIMENSIONS}
         return out
 
@@ -162,6 +164,32 @@ class LevelScorer:
             seen.add(key)
             out.append(x)
         return out
+
+
+def _apply_metadata_floor(ctx: CallContext, urg: dict[str, Any], floors: dict[str, Any]) -> None:
+    """LABELING.md: waiting since yesterday for a promised callback is urgency 2 (至急); a callback already
+    scheduled is at least 1 (早めに). The call's metadata says so before anyone speaks."""
+    tr = ctx.transcript
+    if tr.received_at is None or tr.callback_promised_at is None:
+        return
+    try:
+        overdue_h = (tr.received_at - tr.callback_promised_at).total_seconds() / 3600
+    except TypeError:
+        return
+    floor, rule = 0, None
+    if overdue_h >= floors.get("callback_overdue_hours", 12):
+        floor, rule = floors.get("callback_overdue_level", 2), "urgency.floor.callback_overdue"
+    elif overdue_h < 0:
+        floor, rule = floors.get("callback_scheduled_level", 1), "urgency.floor.callback_scheduled"
+    if floor <= urg["level"]:
+        return
+    q = urg["probabilities"]
+    moved = sum(q[:floor])
+    urg["probabilities"] = [0.0] * floor + [round(q[floor] + moved, 4)] + q[floor + 1:]
+    urg["level"] = floor
+    urg["label"] = LABELS["urgency"][floor]
+    urg["evidence"].insert(0, meta_evidence("callback_promised_at", tr.callback_promised_at.isoformat(), rule))
+    urg["floor"] = {"level": floor, "rule": rule, "overdue_hours": round(overdue_h, 1)}
 
 
 def _locate(ctx: CallContext, ti: int, sig: TurnSignals, view: str, name: str) -> tuple[int, int] | None:
