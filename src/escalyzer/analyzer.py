@@ -79,6 +79,10 @@ class Analyzer:
         sentences = self.sentence_clf.label_call(ctx)
         escalation = decide_escalation(ctx, self.levels)
         supervisor = score_supervisor(ctx)
+        from .call.phrasing import audit_phrasing
+
+        # the first agent's apology phrasing is audited in every call (the supervisor's is in "supervisor")
+        agent_phrasing = audit_phrasing(ctx, speakers=("agent",))
         return {
             "call_id": tr.call_id,
             "received_at": tr.received_at.isoformat() if tr.received_at else None,
@@ -90,6 +94,7 @@ class Analyzer:
             "sentences": sentences,
             "escalation": escalation,
             "supervisor": supervisor,
+            "agent_phrasing": agent_phrasing,
             "warnings": ctx.warnings,
         }
 

@@ -18,14 +18,14 @@ STEPS = ("introduce", "apologize_wait", "apologize_first_response", "confirm_sit
 SLOTS = ("who", "whom", "where", "when", "what", "how", "how_much", "how_many", "why")
 
 SCORE_COLUMNS: list[tuple[str, str]] = [
-    ("call_id", "string"), ("n_turns", "int64"), ("received_at", "string"),
+    ("call_id", "string"), ("n_turns", "Int64"), ("received_at", "string"),
     ("anger_level", "Int64"), ("anger_label", "string"), ("urgency_level", "Int64"), ("urgency_label", "string"),
     ("escalate", "boolean"), ("escalation_types", "string"), ("escalation_reasons", "string"),
     ("route_to", "string"), ("first_flag_turn", "Int64"), ("harassment", "boolean"), ("risk", "float64"),
     ("missing_slots", "string"), ("supervisor_present", "boolean"), ("supervisor_name", "string"),
     ("handoff_turn", "Int64"), ("supervisor_score", "float64"),
     *[(f"step_{s}", "boolean") for s in STEPS],
-    ("n_phrasing_findings", "Int64"), ("n_warnings", "int64"),
+    ("n_phrasing_findings", "Int64"), ("n_warnings", "Int64"),
 ]
 
 
@@ -48,7 +48,8 @@ def flatten(rec: dict[str, Any]) -> dict[str, Any]:
         "supervisor_present": sup is not None,
         "supervisor_name": (sup or {}).get("name"), "handoff_turn": (sup or {}).get("handoff_turn"),
         "supervisor_score": (sup or {}).get("score"),
-        "n_phrasing_findings": len((sup or {}).get("phrasing") or []) if sup is not None else None,
+        "n_phrasing_findings": (sum(1 for f in (sup or {}).get("phrasing") or [] if f.get("severity") != "ok")
+                                if sup is not None else None),
         "n_warnings": len(rec.get("warnings") or []),
     }
     for s in STEPS:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("watch", "summary", "report")
+MODULES = ("watch", "summary", "report", "audit")
 
 
 def register(group) -> None:

@@ -73,7 +73,7 @@ def replay(analyzer, transcript_meta: Transcript, turns: Iterator[Turn], echo, d
     return {"flagged_at": flagged_at, "record": last}
 
 
-@click.command()
+@click.command("watch")
 @click.argument("source", default="-")
 @click.option("--call-id", default=None, help="Which call of a multi-call file to replay (default: the first).")
 @click.option("--delay", default=0.0, show_default=True, help="Seconds to wait between turns (a live-like replay).")
