@@ -67,6 +67,7 @@ def decide_escalation(ctx: CallContext, levels=None) -> dict[str, Any]:
         w = rule["when"]
         if "cue_label" in w:
             speaker = w.get("speaker")
+            found: list[tuple[int, Any]] = []
             for i, hits in hits_by_turn.items():
                 if speaker and turns[i].speaker != speaker:
                     continue
@@ -77,12 +78,16 @@ def decide_escalation(ctx: CallContext, levels=None) -> dict[str, Any]:
                         continue
                     if "min_turn_anger" in w and _turn_level(ctx, "anger", i) < w["min_turn_anger"]:
                         continue
-                    reasons.append(_reason(rule, i, [h.evidence(i)]))
-                    break
+                    found.append((i, h))
+            if found:
+                # one reason per rule: known at its first hit, with up to three hits as evidence
+                reasons.append(_reason(rule, found[0][0], [h.evidence(i) for i, h in found[:3]]))
         elif "anger_at_least" in w:
             for bt in (ctx.results.get("anger") or {}).get("by_turn", []):
                 if bt["level"] >= w["anger_at_least"] and not bt.get("carried_over"):
-                    ev = [e for e in ctx.results["anger"]["evidence"] if e["turn"] == bt["turn"]][:3]
+                    # lexicon cues first (a named rule reads better than a model n-gram), strongest first
+                    ev = sorted((e for e in ctx.results["anger"]["evidence"] if e["turn"] == bt["turn"]),
+                                key=lambda e: (e["rule"].startswith("model."), -e["score"]))[:3]
                     if not ev:
                         t = turns[bt["turn"]].text
                         ev = [{"turn": bt["turn"], "start": 0, "end": len(t), "text": t,

@@ -37,7 +37,8 @@ def live_turns(stream, speakers: SpeakerMap) -> Iterator[Turn]:
         yield Turn(role, text.strip(), start, end)
 
 
-def replay(analyzer, transcript_meta: Transcript, turns: Iterator[Turn], echo, delay: float = 0.0) -> dict:
+def replay(analyzer, transcript_meta: Transcript, turns: Iterator[Turn], echo, delay: float = 0.0,
+           redact: bool = False) -> dict:
     """Analyse the call again after every turn (only what has been said so far) and report alerts."""
     call = Transcript(transcript_meta.call_id, [], transcript_meta.received_at, transcript_meta.first_contact_at,
                       transcript_meta.callback_promised_at, transcript_meta.sla_hours, transcript_meta.status,
@@ -46,13 +47,21 @@ def replay(analyzer, transcript_meta: Transcript, turns: Iterator[Turn], echo, d
     seen_reasons: set[str] = set()
     last = None
     thr = analyzer.config["escalation"]["risk_threshold"]
+    if redact:
+        from ..redact import redact_text
+
+        def show(text: str) -> str:
+            return redact_text(text)[0]
+    else:
+        def show(text: str) -> str:
+            return text
     for i, turn in enumerate(turns):
         call.turns.append(turn)
         rec = analyzer.analyze(call)
         esc = rec["escalation"]
         risk = esc["risk_by_turn"][-1] if esc["risk_by_turn"] else 0.0
         a, u = rec["anger"], rec["urgency"]
-        echo(f"[{i:>3}] {turn.speaker:<10} {turn.text[:60]}")
+        echo(f"[{i:>3}] {turn.speaker:<10} {show(turn.text)[:60]}")
         echo(f"      risk {risk:.2f} | anger {a['level']} {a['label']} | urgency {u['level']} {u['label']}")
         new = [r for r in esc["reasons"] if r["rule"] not in seen_reasons]
         if flagged_at is None and risk >= thr:
@@ -62,10 +71,10 @@ def replay(analyzer, transcript_meta: Transcript, turns: Iterator[Turn], echo, d
         if flagged_at is not None:
             for r in new:
                 ev = r["evidence"][0] if r["evidence"] else {}
-                echo(f"      reason {r['rule']} ({r['kind']}): {ev.get('text', '')[:50]}")
+                echo(f"      reason {r['rule']} ({r['kind']}): {show(ev.get('text', ''))[:50]}")
         if esc["harassment"]["flag"] and "harassment" not in seen_reasons:
             seen_reasons.add("harassment")
-            echo("  >>> HARASSMENT: abusive conduct — " + ", ".join(e["text"] for e in esc["harassment"]["evidence"][:3]))
+            echo("  >>> HARASSMENT: abusive conduct — " + ", ".join(show(e["text"]) for e in esc["harassment"]["evidence"][:3]))
         seen_reasons.update(r["rule"] for r in esc["reasons"])
         last = rec
         if delay:
@@ -79,7 +88,8 @@ def replay(analyzer, transcript_meta: Transcript, turns: Iterator[Turn], echo, d
 @click.option("--delay", default=0.0, show_default=True, help="Seconds to wait between turns (a live-like replay).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None)
 @click.option("--encoding", default=None)
-def command(source, call_id, delay, config_path, encoding):
+@click.option("--redact", is_flag=True, help="Mask personal data in what is printed.")
+def command(source, call_id, delay, config_path, encoding, redact):
     """Replay a call turn by turn and print an alert with reasons the moment escalation is flagged.
 
     SOURCE is a transcript file (any input format) or - for a live feed on stdin: one turn per line,
@@ -107,7 +117,7 @@ def command(source, call_id, delay, config_path, encoding):
             if meta is None:
                 raise click.ClickException(f"call {call_id!r} not found in {source}")
             turns = iter(list(meta.turns))
-        result = replay(az, meta, turns, click.echo, delay)
+        result = replay(az, meta, turns, click.echo, delay, redact)
     except EscalyzerError as exc:
         raise click.ClickException(str(exc)) from None
     if result["flagged_at"] is None:

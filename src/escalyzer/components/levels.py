@@ -97,9 +97,12 @@ class LevelScorer:
         by_turn = []
         levels = []
         prev_level = None
+        theta = cfg.get("peak_thresholds") or self.metas[dim].get("peak_thresholds") or [0.5] * (len(classes) - 1)
+        ge_all = np.cumsum(P[:, ::-1], axis=1)[:, ::-1] if len(idx) else np.zeros((0, len(classes)))
         for k, (ti, sig) in enumerate(zip(idx, sigs)):
             p = P[k]
-            lvl = int(classes[int(np.argmax(p))])
+            # the same decision rule as the call's peak, so the call's level is the highest turn level
+            lvl = next((int(classes[L]) for L in range(len(classes) - 1, 0, -1) if ge_all[k, L] >= theta[L - 1]), 0)
             carried = False
             if prev_level is not None and lvl < prev_level - cfg["max_drop_per_turn"]:
                 lvl = prev_level - cfg["max_drop_per_turn"]
@@ -118,7 +121,6 @@ class LevelScorer:
             q_ge[0] = 1.0
             q = np.append(q_ge[:-1] - q_ge[1:], q_ge[-1])
             probs = [round(float(x), 4) for x in q]
-            theta = cfg.get("peak_thresholds") or self.metas[dim].get("peak_thresholds") or [0.5] * (len(classes) - 1)
             for L in range(len(classes) - 1, 0, -1):
                 if q_ge[L] >= theta[L - 1]:
                     peak = int(classes[L])
@@ -195,7 +197,8 @@ def _apply_metadata_floor(ctx: CallContext, urg: dict[str, Any], floors: dict[st
 def _locate(ctx: CallContext, ti: int, sig: TurnSignals, view: str, name: str) -> tuple[int, int] | None:
     norm = ctx.norms[ti]
     if view == "char":
-        if MASK in name or not name.strip():
+        # n-grams of only punctuation, symbols or spaces are poor evidence for a person to read
+        if MASK in name or not any(ch.isalnum() for ch in name):
             return None
         j = sig.masked.find(name)
         if j < 0:
