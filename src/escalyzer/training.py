@@ -206,6 +206,27 @@ def tune_thresholds(rows: list[tuple[np.ndarray, int]]) -> tuple[list[float], di
     return best[1], level_metrics(y.tolist(), best[2].tolist())
 
 
+def fit_peak_model(rows: list[tuple[np.ndarray, int]]):
+    """The learned call peak over out-of-fold turn probabilities (see components/levels.py)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from .components.levels import call_peak_features
+
+    X = np.array([call_peak_features(r[0]) for r in rows])
+    y = np.array([r[1] for r in rows])
+    if len(set(y.tolist())) < 2:
+        return None
+    return LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=0).fit(X, y)
+
+
+def _peak_predict(agg, probs: np.ndarray, theta) -> int:
+    from .components.levels import call_peak_features
+
+    if agg is None:
+        return call_peak(probs, theta)
+    return int(agg.predict(call_peak_features(probs)[None, :])[0])
+
+
 def _oof(exs: list[Example], calls: list[CallExample], dim: str, C: float, k: int = 5):
     """Out-of-fold turn probabilities (folds grouped by utterance/call id)."""
     fold_of = lambda g: zlib.crc32(("cv" + g).encode()) % k  # noqa: E731
@@ -259,10 +280,12 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
             cv = level_metrics(yt, yp)
             cv.pop("confusion", None)
             card["cv5_train_turns"] = cv
+            agg = None
             if rows:
                 theta, cvm = tune_thresholds(rows)
                 cvm.pop("confusion", None)
                 card["cv5_train_calls"] = cvm
+                agg = fit_peak_model(rows)
             # (b) fit on the training split, measure on the held-out split (never seen, thresholds fixed)
             model = _fit(train, dim, C=c_dim)
             kw_model = _fit(train, dim, keyword_only=True)
@@ -275,7 +298,7 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
                                      "ece": expected_calibration_error(P, np.searchsorted(model.classes, y))}
             if test_calls:
                 yc = [c.peak[dim] for c in test_calls]
-                pm = [call_peak(model.predict_proba([e.inp for e in c.turn_examples]), theta) for c in test_calls]
+                pm = [_peak_predict(agg, model.predict_proba([e.inp for e in c.turn_examples]), theta) for c in test_calls]
                 pk = [call_peak(kw_model.predict_proba([e.inp for e in c.turn_examples]), theta) for c in test_calls]
                 card["heldout_calls"] = {"model": level_metrics(yc, pm), "keyword_baseline": level_metrics(yc, pk)}
             card["split"] = {"train": len(train), "heldout": len(test), "heldout_calls": len(test_calls),
@@ -283,6 +306,12 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
         card["peak_thresholds"] = theta
         # (c) the shipped model: fit on everything
         final = _fit(all_exs, dim, C=c_dim)
+        # the shipped peak model: fitted on out-of-fold turn predictions of every labelled call
+        if calls:
+            _yt, _yp, rows_all = _oof(all_exs, calls, dim, c_dim)
+            agg_all = fit_peak_model(rows_all) if rows_all else None
+            if agg_all is not None:
+                final.parts["peak"] = agg_all
         meta = {
             "label_scheme": {str(i): lab for i, lab in enumerate(LABELS[dim])},
             "classes": final.classes, "training_data": {"paths": [str(f) for f in files], "sha256": digest,

@@ -83,17 +83,20 @@ def decide_escalation(ctx: CallContext, levels=None) -> dict[str, Any]:
                 # one reason per rule: known at its first hit, with up to three hits as evidence
                 reasons.append(_reason(rule, found[0][0], [h.evidence(i) for i, h in found[:3]]))
         elif "anger_at_least" in w:
-            for bt in (ctx.results.get("anger") or {}).get("by_turn", []):
-                if bt["level"] >= w["anger_at_least"] and not bt.get("carried_over"):
-                    # lexicon cues first (a named rule reads better than a model n-gram), strongest first
-                    ev = sorted((e for e in ctx.results["anger"]["evidence"] if e["turn"] == bt["turn"]),
-                                key=lambda e: (e["rule"].startswith("model."), -e["score"]))[:3]
-                    if not ev:
-                        t = turns[bt["turn"]].text
-                        ev = [{"turn": bt["turn"], "start": 0, "end": len(t), "text": t,
-                               "rule": "model.anger", "score": bt["probabilities"][bt["level"]]}]
-                    reasons.append(_reason(rule, bt["turn"], ev, level=bt["level"]))
-                    break
+            anger = ctx.results.get("anger") or {}
+            if anger.get("level", 0) >= w["anger_at_least"]:
+                # known at the first turn that reached it (else the turn that came closest)
+                bt = next((b for b in anger.get("by_turn", []) if b["level"] >= w["anger_at_least"]
+                           and not b.get("carried_over")), None)
+                turn = bt["turn"] if bt else anger.get("peak_turn")
+                # lexicon cues first (a named rule reads better than a model n-gram), strongest first
+                ev = sorted((e for e in anger.get("evidence", []) if e["turn"] == turn),
+                            key=lambda e: (e["rule"].startswith("model."), -e["score"]))[:3]
+                if not ev and turn is not None:
+                    t = turns[turn].text
+                    ev = [{"turn": turn, "start": 0, "end": len(t), "text": t, "rule": "model.anger",
+                           "score": anger["probabilities"][anger["level"]]}]
+                reasons.append(_reason(rule, turn, ev, level=anger["level"]))
         elif w.get("topic"):
             first_line = set(routing.get("first_line_topics") or [])
             for i, hits in topic_hits.items():

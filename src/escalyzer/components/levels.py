@@ -5,11 +5,14 @@ words and the previous customer turn (see :mod:`escalyzer.components.features`).
 
 - **carry-over**: a turn's level may fall at most ``levels.max_drop_per_turn`` below the previous
   customer turn's (anger rarely falls from 3 to 0 in one turn); the evidence says when this applied;
-- **peak**: the call's distribution is ``P(level ≥ L) = max over turns of P_t(level ≥ L)`` (its
-  ``probabilities``); the call's level is the highest ``L`` with ``P(level ≥ L) ≥ θ_L``, where the
-  per-level thresholds θ were tuned on out-of-fold call peaks at training time (``meta.json``
-  ``peak_thresholds``; override with ``levels.peak_thresholds``) — so one odd turn the model is unsure
-  about does not set the call's level.
+- **turn levels**: the highest ``L`` with ``P_t(level ≥ L) ≥ θ_L``, per-level thresholds tuned on
+  out-of-fold call peaks at training time (``meta.json`` ``peak_thresholds``);
+- **peak**: the call's level and ``probabilities`` come from a small logistic regression (stored in the
+  model as ``peak``) over the shape of the turn distribution — per level the highest, second highest and
+  mean ``P_t(level ≥ L)`` and the number of turns — trained on out-of-fold turn predictions of the
+  labelled calls, so one odd turn the model is unsure about does not set the call's level. Setting
+  ``levels.peak_thresholds`` in the configuration uses the thresholds instead (the call's level is then
+  the highest turn level).
 """
 from __future__ import annotations
 
@@ -44,6 +47,16 @@ def call_turn_inputs(ctx_docs, ctx_norms, speakers, lexicon_dir=None, extras=Non
         seen += 1
         polite_turns += sig.polite > 0
     return out
+
+
+def call_peak_features(P: np.ndarray) -> np.ndarray:
+    """Shape of a call's turn distribution for the learned peak: per level L>=1, the highest, second
+    highest and mean P_t(level >= L) over customer turns, and log(1 + number of turns). One very sure
+    turn and several fairly sure turns both count; one lukewarm odd turn does not."""
+    ge = np.cumsum(P[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    srt = np.sort(ge, axis=0)
+    second = srt[-2] if len(P) > 1 else srt[-1]
+    return np.concatenate([srt[-1], second, ge.mean(axis=0), [np.log1p(len(P))]])
 
 
 class LevelScorer:
@@ -125,6 +138,15 @@ class LevelScorer:
                 if q_ge[L] >= theta[L - 1]:
                     peak = int(classes[L])
                     break
+            agg = self.models[dim].parts.get("peak")
+            if agg is not None and not cfg.get("peak_thresholds"):
+                # the learned peak: a small logistic regression over the turn distribution's shape
+                qa = agg.predict_proba(call_peak_features(P)[None, :])[0]
+                full = np.zeros(len(classes))
+                for j, c in enumerate(agg.classes_):
+                    full[int(c)] = qa[j]
+                probs = [round(float(x), 4) for x in full]
+                peak = int(np.argmax(full))
             peak_k = int(np.argmax(ge[:, max(peak, 1)]))
         evidence = []
         if peak_k is not None:
