@@ -362,7 +362,10 @@ def write_model_card(d: Path, meta: dict[str, Any]) -> None:
         if cv and cv.get("n"):
             lines += [f"5-fold cross-validation on the training split, {what}: accuracy {cv['accuracy']}, "
                       f"macro-F1 {cv['macro_f1']}, within one {cv['within_one']}, QWK {cv['qwk']} (n={cv['n']})", ""]
-    lines += [f"Peak thresholds (levels 1-3), tuned on the out-of-fold call peaks: {m.get('peak_thresholds')}", ""]
+    lines += [f"Turn-level thresholds (levels 1-3), tuned on the out-of-fold call peaks: {m.get('peak_thresholds')}", "",
+              "Call peak: a logistic regression over the shape of the call's turn distribution (per level the highest, "
+              "second highest and mean P(level >= L), and the number of turns), fitted on out-of-fold turn predictions "
+              "of the labelled calls (the held-out rows above use one fitted without the held-out split).", ""]
     (d / "MODEL_CARD.md").write_text("\n".join(lines) + "\n", "utf-8")
 
 
