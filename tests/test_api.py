@@ -58,3 +58,25 @@ def test_watch_replays_a_file_and_says_when_nothing_is_flagged(tmp_path):
                  encoding="utf-8")
     res = CliRunner().invoke(cli, ["watch", str(p)])
     assert res.exit_code == 0 and "no escalation flagged" in res.output
+
+
+def test_escalation_ticket_links_earlier_calls_of_the_same_customer(analyzer, tmp_path):
+    import json
+
+    from escalyzer.batch import score
+
+    def call(cid, text):
+        return {"call_id": cid, "received_at": "2026-11-20T10:00:00+09:00", "turns": [
+            {"speaker": "agent", "text": "お電話ありがとうございます。お名前をお願いします。"},
+            {"speaker": "customer", "text": "山口健二と申します。" + text}]}
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in [
+        call("c1", "住所変更をお願いしたいです。"),
+        call("c2", "規則はわかるけど、今回だけ特別に手数料を免除してもらえませんか。"),
+        call("c3", "別件ですが、責任者を出してください！")]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    score([str(src)], str(out), analyzer=analyzer)
+    recs = {r["call_id"]: r for r in map(json.loads, open(out, encoding="utf-8"))}
+    assert recs["c2"]["escalation"]["ticket"]["linked_call_ids"] == ["c1"]
+    assert recs["c3"]["escalation"]["ticket"]["linked_call_ids"] == ["c1", "c2"]

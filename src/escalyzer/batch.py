@@ -6,6 +6,7 @@ naming file, line, field and code) and are counted. ``strict`` stops at the firs
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .linking import CustomerLinker
 from .readers import read
 from .speakers import SpeakerMap
 from .writers import errors_path, open_writer, read_results
@@ -51,15 +53,39 @@ def completed_ids(out: str | Path) -> set[str]:
     return ids
 
 
+def _error_keys(path: Path) -> set[str]:
+    """The error records already in ``OUT.errors.jsonl`` (so that a resumed run does not repeat them)."""
+    keys: set[str] = set()
+    if path.exists():
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    keys.add(json.dumps(json.loads(line), sort_keys=True, ensure_ascii=False))
+                except json.JSONDecodeError:
+                    continue
+    return keys
+
+
 def _truncate_partial_line(path: Path) -> None:
     """Drop an incomplete last line left by an interrupted run, so appending keeps the file valid."""
     if not path.exists() or path.suffix in (".parquet", ".pq"):
         return
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n")
-        with open(path, "r+b") as fh:
-            fh.truncate(cut + 1 if cut >= 0 else 0)
+    with open(path, "r+b") as fh:  # read backwards from the end: the file may be large
+        end = fh.seek(0, os.SEEK_END)
+        pos = end
+        while pos > 0:
+            step = min(1 << 16, pos)
+            fh.seek(pos - step)
+            block = fh.read(step)
+            if pos == end and block.endswith(b"\n"):
+                return  # complete
+            cut = block.rfind(b"\n")
+            if cut >= 0:
+                fh.truncate(pos - step + cut + 1)
+                return
+            pos -= step
+        if end:
+            fh.truncate(0)  # not one complete line
 
 
 def score(inputs: Iterable[str], out: str, *, analyzer=None, encoding: str | None = None, strict: bool = False,
@@ -71,13 +97,18 @@ def score(inputs: Iterable[str], out: str, *, analyzer=None, encoding: str | Non
     summary = BatchSummary()
     outp = Path(out) if out != "-" else None
     done: set[str] = set()
+    err_path = errors_path(out)
+    err_seen: set[str] = set()
     if resume and outp is not None:
         _truncate_partial_line(outp)
         done = completed_ids(outp)
+        # errors are found again on every read of the inputs: keep those already reported once
+        _truncate_partial_line(Path(err_path))
+        err_seen = _error_keys(Path(err_path))
     writer = open_writer(out, append=bool(resume and done))
-    err_path = errors_path(out)
     err_fh = None
     speakers = SpeakerMap(speaker_map) if speaker_map else None
+    linker = CustomerLinker()
 
     def items():
         for item in read(list(inputs), encoding=encoding, speakers=speakers, errors="collect"):
@@ -92,14 +123,17 @@ def score(inputs: Iterable[str], out: str, *, analyzer=None, encoding: str | Non
                 if strict:
                     raise rec
                 summary.failed += 1
-                if err_fh is None:
-                    err_fh = open(err_path, "a" if resume else "w", encoding="utf-8")
-                    summary.errors_file = err_path
-                err_fh.write(json.dumps(rec.to_dict(), ensure_ascii=False) + "\n")
-                err_fh.flush()
+                summary.errors_file = err_path
+                err = rec.to_dict()
+                if json.dumps(err, sort_keys=True, ensure_ascii=False) not in err_seen:
+                    if err_fh is None:
+                        err_fh = open(err_path, "a" if resume else "w", encoding="utf-8")
+                    err_fh.write(json.dumps(err, ensure_ascii=False) + "\n")
+                    err_fh.flush()
                 if len(summary.error_samples) < 5:
                     summary.error_samples.append(rec.message)
                 continue
+            linker.link(rec)
             writer.write(rec)
             summary.scored += 1
             summary.escalations += bool((rec.get("escalation") or {}).get("needed"))

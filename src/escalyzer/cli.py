@@ -59,7 +59,7 @@ def score(inputs, out, jobs, dask, resume, strict, table, encoding, speaker_map,
     from .batch import score as run
 
     try:
-        analyzer = Analyzer(config=config_path) if (jobs == 1 and not dask) else None
+        analyzer = Analyzer(config=config_path) if (jobs == 1 and not dask) else config_path
         progress = None
         bar = None
         if sys.stderr.isatty():
