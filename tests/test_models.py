@@ -33,39 +33,75 @@ def test_bundled_models_load_and_carry_a_card():
 
 def test_tampered_model_file_is_refused(tmp_path):
     d = _copy_model(tmp_path)
-    data = bytearray((d / "model.skops").read_bytes())
+    data = bytearray((d / "model.npz").read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (d / "model.skops").write_bytes(bytes(data))
+    (d / "model.npz").write_bytes(bytes(data))
     with pytest.raises(ModelError, match=r"E020.*sha256"):
         load_model(d)
 
 
-def test_foreign_model_with_untrusted_types_is_refused(tmp_path):
-    import skops.io as sio
-    from collections import Counter
-
-    d = tmp_path / "evil" / "1"
-    d.mkdir(parents=True)
-    # a skops file that would build a type outside the allow-list (here: collections.Counter)
-    sio.dump({"x": Counter("abc")}, d / "model.skops")
+def _foreign(tmp_path, payload: bytes, parts=None) -> Path:
     from escalyzer.models import sha256_file
 
-    (d / "meta.json").write_text(json.dumps({"file": "model.skops", "sha256": sha256_file(d / "model.skops")}))
-    with pytest.raises(ModelError, match="refuses to build types"):
-        load_model(d)
+    d = tmp_path / "foreign" / "1"
+    d.mkdir(parents=True)
+    (d / "model.npz").write_bytes(payload)
+    meta = {"format": "npz-arrays", "file": "model.npz", "parts": parts or {"clf": {"type": "logreg"}},
+            "sha256": sha256_file(d / "model.npz")}
+    (d / "meta.json").write_text(json.dumps(meta))
+    return d
+
+
+def test_a_file_that_needs_pickle_is_refused(tmp_path):
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **{"clf.coef": np.array([{"a": 1}], dtype=object)})  # object arrays need pickle to load
+    with pytest.raises(ModelError, match="E020"):
+        load_model(_foreign(tmp_path, buf.getvalue()))
 
 
 def test_a_pickle_renamed_as_model_is_refused(tmp_path):
     import pickle
 
-    d = tmp_path / "pickled" / "1"
-    d.mkdir(parents=True)
-    (d / "model.skops").write_bytes(pickle.dumps({"a": 1}))
-    from escalyzer.models import sha256_file
-
-    (d / "meta.json").write_text(json.dumps({"file": "model.skops", "sha256": sha256_file(d / "model.skops")}))
     with pytest.raises(ModelError, match="E020"):
+        load_model(_foreign(tmp_path, pickle.dumps({"a": 1})))
+
+
+def test_an_unknown_part_type_is_refused(tmp_path):
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, x=np.zeros(2))
+    with pytest.raises(ModelError, match="unknown part type"):
+        load_model(_foreign(tmp_path, buf.getvalue(), {"x": {"type": "builtins.eval"}}))
+
+
+def test_an_old_or_foreign_format_is_refused(tmp_path):
+    d = tmp_path / "old" / "1"
+    d.mkdir(parents=True)
+    (d / "model.skops").write_bytes(b"PK")
+    (d / "meta.json").write_text(json.dumps({"format": "skops", "file": "model.skops", "sha256": "x"}))
+    with pytest.raises(ModelError, match="npz-arrays"):
         load_model(d)
+
+
+def test_array_round_trip_gives_identical_predictions(tmp_path):
+    import numpy as np
+
+    from escalyzer.textclf import FeatureInput, TextClassifier
+
+    src = latest_version_dir(default_models_dir(), "anger_clf")
+    parts, meta = load_model(src)
+    d = save_model(parts, tmp_path, "anger_clf", "rt.1", {"training_data": meta["training_data"]})
+    again, _ = load_model(d)
+    inp = [FeatureInput("ふざけるな、今日中に返事しろ", "ふざける な 今日 中", {"lab:THREAT": 0.8}),
+           FeatureInput("ありがとうございます", "有る 難い", {})]
+    assert np.allclose(TextClassifier(parts).predict_proba(inp), TextClassifier(again).predict_proba(inp))
 
 
 def test_missing_model_says_how_to_fix(tmp_path):
@@ -105,6 +141,12 @@ def test_training_data_errors_name_file_line_and_field(tmp_path):
 
 
 def test_save_model_records_versions_and_checksum(tmp_path):
-    d = save_model({"a": [1, 2]}, tmp_path, "toy", "0.0.1", {"training_data": {"sha256": "x"}})
+    d = save_model({"cue_scale": 1.0}, tmp_path, "toy", "0.0.1", {"training_data": {"sha256": "x"}})
     meta = json.loads((d / "meta.json").read_text())
     assert meta["name"] == "toy" and len(meta["sha256"]) == 64 and meta["packages"]["python"]
+    assert meta["format"] == "npz-arrays" and load_model(d)[0] == {"cue_scale": 1.0}
+
+
+def test_parts_of_unknown_kinds_cannot_be_saved(tmp_path):
+    with pytest.raises(ModelError, match="cannot store"):
+        save_model({"a": [1, 2]}, tmp_path, "toy", "0.0.2", {})

@@ -1,4 +1,4 @@
-"""A linear text classifier over three feature views, persisted with skops (no custom classes).
+"""A linear text classifier over three feature views, persisted as plain arrays (no custom classes, no pickle).
 
 Views of one text (all computed by escalyzer before the model sees them):
 
@@ -9,8 +9,8 @@ Views of one text (all computed by escalyzer before the model sees them):
 
 The estimator is a ``LogisticRegression``, so every decision decomposes into per-feature
 contributions (``coef × value``), which :meth:`TextClassifier.explain` maps back to features for evidence.
-Only scikit-learn, numpy and scipy objects are stored, so :func:`escalyzer.models.load_model` can load it
-without trusting any code.
+Only scikit-learn's own TF-IDF, DictVectorizer and LogisticRegression are used, so
+:func:`escalyzer.models.load_model` can store them as arrays and rebuild them without trusting any code.
 """
 from __future__ import annotations
 

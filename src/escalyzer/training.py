@@ -338,7 +338,7 @@ def write_model_card(d: Path, meta: dict[str, Any]) -> None:
              f"- training data: {meta['training_data']['examples']} examples "
              f"({meta['training_data'].get('utterances', 0)} utterances, {meta['training_data'].get('calls', 0)} calls), "
              f"sha256 {meta['training_data']['sha256'][:16]}…",
-             f"- file: model.skops, sha256 {meta['sha256'][:16]}… (verified before loading)",
+             f"- file: {meta['file']} (plain arrays, no pickle), sha256 {meta['sha256'][:16]}… (verified before loading)",
              f"- packages: {', '.join(f'{k} {v}' for k, v in meta['packages'].items())}", ""]
     if "heldout_turns" in m:
         h = m["heldout_turns"]
@@ -415,7 +415,7 @@ def train_sentences(data: Path, models_dir: Path, version: str | None = None, le
              "- task: label a customer sentence fact (0), emotion/interpretation (1) or mixed (2)",
              f"- training data: {len(rows)} sentences, sha256 {digest[:16]}…",
              f"- classifier: {meta['params']['classifier']} over {meta['params']['features']}",
-             f"- file: model.skops, sha256 {meta['sha256'][:16]}… (verified before loading)", "",
+             f"- file: {meta['file']} (plain arrays, no pickle), sha256 {meta['sha256'][:16]}… (verified before loading)", "",
              "## Held-out split (20% by id hash)", "",
              f"accuracy {held['accuracy']}, macro-F1 {held['macro_f1']}, fact-vs-emotion accuracy on pure sentences "
              f"{held['pure_accuracy']} (n={held['n']}); confusion (rows gold fact/emotion/mixed): {held['confusion']}", ""]
