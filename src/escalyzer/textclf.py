@@ -95,11 +95,11 @@ class TextClassifier:
         class ``c`` against the average class (for a multinomial logistic regression this is the
         log-odds shift the feature gives ``c``).
         """
-        coef = self.parts["clf"].coef_
-        if coef.shape[0] == 1:  # binary
-            w = coef[0] if class_index == 1 else -coef[0]
-        else:
-            w = coef[class_index] - coef.mean(axis=0)
+        if not hasattr(self, "_relative_coef"):
+            coef = self.parts["clf"].coef_
+            self._relative_coef = (np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1
+                                   else coef - coef.mean(axis=0))
+        w = self._relative_coef[class_index]
         row = X_row.tocsr()
         idx = row.indices
         contrib = row.data * w[idx]

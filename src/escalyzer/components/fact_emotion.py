@@ -57,32 +57,41 @@ class SentenceClassifier:
 
     def classify(self, doc: Doc, spans: list[tuple[int, int]], lexicon_dir: str | None = None,
                  mixed_min_prob: float = 0.6):
-        """Label each span. ``mixed`` only when the model gives it at least ``mixed_min_prob``; otherwise
-        the larger of fact and emotion (a sentence is mostly one or the other)."""
-        if not spans:
+        """Label each span of one doc (see :meth:`classify_many`)."""
+        return [r[1:] for r in self.classify_many([(doc, s, e) for s, e in spans], lexicon_dir, mixed_min_prob)]
+
+    def classify_many(self, items: list[tuple[Doc, int, int]], lexicon_dir: str | None = None,
+                      mixed_min_prob: float = 0.6):
+        """Label ``(doc, start, end)`` spans in one batch. ``mixed`` only when the model gives it at least
+        ``mixed_min_prob``; otherwise the larger of fact and emotion (a sentence is mostly one or the other).
+        Returns ``(doc, start, end, kind, probabilities, hits)`` per item."""
+        if not items:
             return []
-        pairs = [sentence_input(doc, s, e, lexicon_dir) for s, e in spans]
+        pairs = [sentence_input(doc, s, e, lexicon_dir) for doc, s, e in items]
         P = self.model.predict_proba([p[0] for p in pairs])
         col = {int(c): j for j, c in enumerate(self.model.classes)}
         out = []
-        for (s, e), (_inp, hits), p in zip(spans, pairs, P):
+        for (doc, s, e), (_inp, hits), p in zip(items, pairs, P):
             if 2 in col and p[col[2]] >= mixed_min_prob:
                 k = 2
             else:
                 k = 0 if p[col.get(0, 0)] >= p[col.get(1, 1)] else 1
-            out.append((s, e, KINDS[k], p, hits))
+            out.append((doc, s, e, KINDS[k], p, hits))
         return out
 
     def label_call(self, ctx: CallContext) -> list[dict[str, Any]]:
-        out = []
+        items, turns = [], []
         for i, turn in enumerate(ctx.turns):
             if turn.speaker != "customer":
                 continue
             doc = ctx.docs[i]
-            spans = sentence_spans(doc)
-            for s, e, kind, p, hits in self.classify(doc, spans, ctx.config.get("lexicon_dir"),
-                                                     ctx.config["sentences"]["mixed_min_prob"]):
-                out.append({"turn": i, "start": s, "end": e, "text": doc.text[s:e], "kind": kind,
-                            "probabilities": {KINDS[int(c)]: round(float(x), 4) for c, x in zip(self.model.classes, p)},
-                            "cues": [h.evidence(i) | {"start": s + h.start, "end": s + h.end} for h in hits if h.active]})
+            for s, e in sentence_spans(doc):
+                items.append((doc, s, e))
+                turns.append(i)
+        out = []
+        results = self.classify_many(items, ctx.config.get("lexicon_dir"), ctx.config["sentences"]["mixed_min_prob"])
+        for i, (doc, s, e, kind, p, hits) in zip(turns, results):
+            out.append({"turn": i, "start": s, "end": e, "text": doc.text[s:e], "kind": kind,
+                        "probabilities": {KINDS[int(c)]: round(float(x), 4) for c, x in zip(self.model.classes, p)},
+                        "cues": [h.evidence(i) | {"start": s + h.start, "end": s + h.end} for h in hits if h.active]})
         return out
