@@ -206,17 +206,24 @@ def tune_thresholds(rows: list[tuple[np.ndarray, int]]) -> tuple[list[float], di
     return best[1], level_metrics(y.tolist(), best[2].tolist())
 
 
-def fit_peak_model(rows: list[tuple[np.ndarray, int]]):
-    """The learned call peak over out-of-fold turn probabilities (see components/levels.py)."""
+def fit_peak_model(rows: list[tuple[np.ndarray, int]], utt_rows: list[tuple[np.ndarray, int]] | None = None):
+    """The learned call peak over out-of-fold turn probabilities (see components/levels.py).
+
+    Whole calls and stand-alone utterances (one-turn calls) carry equal total weight."""
     from sklearn.linear_model import LogisticRegression
 
     from .components.levels import call_peak_features
 
-    X = np.array([call_peak_features(r[0]) for r in rows])
-    y = np.array([r[1] for r in rows])
+    utt_rows = utt_rows or []
+    both = rows + utt_rows
+    X = np.array([call_peak_features(r[0]) for r in both])
+    y = np.array([r[1] for r in both])
     if len(set(y.tolist())) < 2:
         return None
-    return LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=0).fit(X, y)
+    w = np.ones(len(both))
+    if rows and utt_rows:
+        w[len(rows):] = len(rows) / len(utt_rows)
+    return LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=0).fit(X, y, sample_weight=w)
 
 
 def _peak_predict(agg, probs: np.ndarray, theta) -> int:
@@ -228,9 +235,13 @@ def _peak_predict(agg, probs: np.ndarray, theta) -> int:
 
 
 def _oof(exs: list[Example], calls: list[CallExample], dim: str, C: float, k: int = 5):
-    """Out-of-fold turn probabilities (folds grouped by utterance/call id)."""
+    """Out-of-fold turn probabilities (folds grouped by utterance/call id).
+
+    Returns turn labels and predictions, the call rows ``(P, peak)`` and single-utterance rows (a stand-alone
+    utterance is a one-turn call), so the learned peak also knows short calls."""
     fold_of = lambda g: zlib.crc32(("cv" + g).encode()) % k  # noqa: E731
-    yt, yp, call_rows = [], [], []
+    call_ids = {c.call_id for c in calls}
+    yt, yp, call_rows, utt_rows = [], [], [], []
     for f in range(k):
         tr = [e for e in exs if fold_of(e.group) != f]
         te = [e for e in exs if fold_of(e.group) == f]
@@ -240,10 +251,13 @@ def _oof(exs: list[Example], calls: list[CallExample], dim: str, C: float, k: in
         P = m.predict_proba([e.inp for e in te])
         yt += [e.y[dim] for e in te]
         yp += np.array(m.classes)[P.argmax(axis=1)].tolist()
+        for e, p in zip(te, P):
+            if e.group not in call_ids:
+                utt_rows.append((p[None, :], e.y[dim]))
         for c in calls:
             if fold_of(c.call_id) == f and c.turn_examples:
                 call_rows.append((m.predict_proba([e.inp for e in c.turn_examples]), c.peak[dim]))
-    return yt, yp, call_rows
+    return yt, yp, call_rows, utt_rows
 
 
 # regularisation per dimension, chosen by 5-fold CV on the training split (urgency benefits from weaker
@@ -276,7 +290,7 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
         c_dim = C if C is not None else DEFAULT_C[dim]
         if len({e.y[dim] for e in train}) > 1 and len(test) >= 8:
             # (a) 5-fold CV inside the training split: turn metrics, and out-of-fold call peaks to tune thresholds
-            yt, yp, rows = _oof(train, train_calls, dim, c_dim)
+            yt, yp, rows, utt_rows = _oof(train, train_calls, dim, c_dim)
             cv = level_metrics(yt, yp)
             cv.pop("confusion", None)
             card["cv5_train_turns"] = cv
@@ -285,7 +299,7 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
                 theta, cvm = tune_thresholds(rows)
                 cvm.pop("confusion", None)
                 card["cv5_train_calls"] = cvm
-                agg = fit_peak_model(rows)
+                agg = fit_peak_model(rows, utt_rows)
             # (b) fit on the training split, measure on the held-out split (never seen, thresholds fixed)
             model = _fit(train, dim, C=c_dim)
             kw_model = _fit(train, dim, keyword_only=True)
@@ -308,8 +322,8 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
         final = _fit(all_exs, dim, C=c_dim)
         # the shipped peak model: fitted on out-of-fold turn predictions of every labelled call
         if calls:
-            _yt, _yp, rows_all = _oof(all_exs, calls, dim, c_dim)
-            agg_all = fit_peak_model(rows_all) if rows_all else None
+            _yt, _yp, rows_all, utt_all = _oof(all_exs, calls, dim, c_dim)
+            agg_all = fit_peak_model(rows_all, utt_all) if rows_all else None
             if agg_all is not None:
                 final.parts["peak"] = agg_all
         meta = {
