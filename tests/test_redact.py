@@ -161,15 +161,9 @@ def test_transcript_redaction_masks_every_raw_pii_and_keeps_lengths(calls):
 
 
 def _spans(obj, out):
-    if isinstance(obj, dict):
-        if isinstance(obj.get("turn"), int) and obj["turn"] >= 0 and isinstance(obj.get("start"), int) \
-                and isinstance(obj.get("end"), int) and isinstance(obj.get("text"), str):
-            out.append(obj)
-        for v in obj.values():
-            _spans(v, out)
-    elif isinstance(obj, list):
-        for v in obj:
-            _spans(v, out)
+    from escalyzer.redact import _span_items
+
+    _span_items(obj, out)
     return out
 
 

@@ -9,7 +9,6 @@ in milliseconds (a skops archive of a 60,000-entry vocabulary stores one member 
 """
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import numpy as np

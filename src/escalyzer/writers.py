@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .levels_scale import ANGER_LABELS, URGENCY_LABELS  # noqa: F401  (re-exported for users)
+from .levels_scale import ANGER_LABELS, URGENCY_LABELS  # noqa: F401  (re-exported)
 
 STEPS = ("introduce", "apologize_wait", "apologize_first_response", "confirm_situation", "listen",
          "propose_solution", "apologize_delay_empathy")

@@ -170,13 +170,7 @@ def _segment_times(seg: dict, start_time: datetime | None, ctx: Context,
                         field_name=f"{f}.messageTime", call_id=ctx.call_id)
     if mt is None or start_time is None:
         return None, None, f"{f}.messageTime"
-    try:
-        offset = (mt - start_time).total_seconds()
-    except TypeError:  # one time with a zone, one without
-        raise ctx.error("E014", f"{f}.messageTime", value=short_value(seg.get("messageTime"))) from None
-    if offset < 0:
-        raise ctx.error("E005", f"{f}.messageTime", value=short_value(seg.get("messageTime")))
-    return offset, None, f"{f}.messageTime"
+    return ctx.seconds_since(mt, start_time, f"{f}.messageTime", seg.get("messageTime")), None, f"{f}.messageTime"
 
 
 def _duration(value: Any, ctx: Context, field: str) -> float | None:

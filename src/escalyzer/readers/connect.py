@@ -96,12 +96,7 @@ def transcript_from_connect(obj: dict[str, Any], ctx: Context) -> Transcript:
                                 field_name=f"{f}.AbsoluteTime", call_id=ctx.call_id)
             if at is not None:
                 base = base or at
-                try:
-                    start = (at - base).total_seconds()
-                except TypeError:  # one time with a zone, one without
-                    raise ctx.error("E014", f"{f}.AbsoluteTime", value=short_value(it.get("AbsoluteTime"))) from None
-                if start < 0:
-                    raise ctx.error("E005", f"{f}.AbsoluteTime", value=short_value(it.get("AbsoluteTime")))
+                start = ctx.seconds_since(at, base, f"{f}.AbsoluteTime", it.get("AbsoluteTime"))
         turns.append(RawTurn(role=role, text=it.get("Content"), start=start, end=end, name=pid or prole,
                              text_field=f"{f}.Content", end_field=end_field))
     metadata: dict[str, Any] = {"platform": "amazon_connect" if meta or "JobName" not in obj

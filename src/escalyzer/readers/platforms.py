@@ -165,6 +165,16 @@ class Context:
     def error(self, code: str, field: str | None, **params: Any) -> InputError:
         return InputError(code, self.file, self.line, field, self.call_id, params)
 
+    def seconds_since(self, at: datetime, base: datetime, field: str, raw: Any) -> float:
+        """Seconds from ``base`` to ``at`` (both from the export); mixed zones are E014, negative E005."""
+        try:
+            offset = (at - base).total_seconds()
+        except TypeError:  # one time with a zone, one without
+            raise self.error("E014", field, value=short_value(raw)) from None
+        if offset < 0:
+            raise self.error("E005", field, value=short_value(raw))
+        return offset
+
     def mapped_role(self, participant_id: str | None, field: str) -> str | None:
         """The role the participant map (or the speaker map's exact ids) gives this participant, or None."""
         if participant_id is None:
