@@ -92,8 +92,13 @@ def sentence_starts(doc: Doc) -> list[int]:
 
 
 def sentence_spans(doc: Doc) -> list[tuple[int, int]]:
-    """Character ``(start, end)`` of each sentence, trailing whitespace excluded."""
-    starts = sentence_starts(doc)
+    """Character ``(start, end)`` of each sentence, trailing whitespace excluded.
+
+    Uses the boundaries ``esc_sentencizer`` already set on the doc (no second pass), else computes them."""
+    if len(doc) and doc.has_annotation("SENT_START"):
+        starts = [t.i for t in doc if t.is_sent_start]
+    else:
+        starts = sentence_starts(doc)
     out = []
     for a, b in zip(starts, starts[1:] + [len(doc)]):
         span = doc[a:b]
