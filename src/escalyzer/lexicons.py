@@ -105,7 +105,7 @@ class Lexicon:
     def find(self, text: str | NormText, labels: set[str] | None = None) -> list[Hit]:
         nt = text if isinstance(text, NormText) else NormText(text)
         ctx = _context()
-        quotes = _quoted_regions(nt.norm, ctx)
+        quotes = quoted_regions(nt)
         hits: list[Hit] = []
         for e in self.entries:
             if labels is not None and e.label not in labels:
@@ -127,6 +127,13 @@ def _context() -> dict[str, Any]:
     c["negation_re"] = re.compile(c["negation_after"])
     c["quote_res"] = [re.compile(p) for p in c["quoted_speech"]]
     return c
+
+
+def quoted_regions(nt: NormText) -> list[tuple[int, int]]:
+    """Normalised ``(start, end)`` of other people's quoted words in ``nt``; computed once per text."""
+    if nt.quotes is None:
+        nt.quotes = _quoted_regions(nt.norm, _context())
+    return nt.quotes
 
 
 def _quoted_regions(norm: str, ctx: dict[str, Any]) -> list[tuple[int, int]]:

@@ -156,10 +156,8 @@ def _warm(spec: AnalyzerSpec, parent: int | None = None) -> None:
 def _redactor(redact: bool):
     if not redact:
         return None
-    try:
-        from .redact import redact_record  # the redaction module may come later
-    except ImportError:
-        raise EscalyzerError("--redact is not available: escalyzer.redact is missing from this install") from None
+    from .redact import redact_record
+
     return redact_record
 
 

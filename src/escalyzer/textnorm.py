@@ -13,7 +13,7 @@ _COLLAPSE = set("ー〜~！!？?…・ｰ-")
 class NormText:
     """``norm`` is the normalised text; ``to_orig(i)`` maps a normalised offset to an original one."""
 
-    __slots__ = ("orig", "norm", "_map")
+    __slots__ = ("orig", "norm", "_map", "quotes")
 
     def __init__(self, text: str):
         self.orig = text
@@ -38,6 +38,7 @@ class NormText:
         idx.append(len(text))
         self.norm = "".join(out)
         self._map = idx
+        self.quotes: list[tuple[int, int]] | None = None  # quoted-speech regions, filled once by lexicons
 
     def to_orig(self, i: int) -> int:
         return self._map[min(i, len(self._map) - 1)]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
-from ..lexicons import Hit, get_lexicon
+from ..lexicons import Hit, get_lexicon, quoted_regions
 from ..textclf import FeatureInput
 from ..textnorm import NormText
 
@@ -44,9 +44,7 @@ def turn_signals(doc: Doc, norm: NormText, lexicon_dir: str | None = None) -> Tu
         hits.extend(get_lexicon(name, lexicon_dir).find(norm))
     quoted = [(h.start, h.end) for h in hits if h.quoted]
     # masked normalised text: mask the quoted regions found by the context rules
-    from ..lexicons import _context, _quoted_regions
-
-    regions = _quoted_regions(norm.norm, _context())
+    regions = quoted_regions(norm)
     masked = list(norm.norm)
     for a, b in regions:
         for k in range(a, b):
