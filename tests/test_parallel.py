@@ -378,3 +378,62 @@ def test_kill_and_resume_loses_and_duplicates_nothing(corpus, tmp_path, analyzer
     # the errors file lists each bad record once however many runs met it
     err_lines = [json.loads(x) for x in errs.read_text("utf-8").splitlines()]
     assert sorted(e["code"] for e in err_lines) == ["E001", "E003"], err_lines
+
+
+def _csv_rows(out: Path) -> int:
+    return max(0, _complete_lines(out) - 1)  # minus the header
+
+
+@needs_models
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_flat_outputs_resume_after_kill(fmt, corpus, tmp_path, analyzer):
+    """CSV and Parquet outputs resume too: SIGKILL mid-way, then --resume completes the file with every
+    call once and in input order (CSV appends in place; Parquet resumes from its journal)."""
+    import pandas as pd
+
+    from escalyzer.batch import score
+    from escalyzer.writers import journal_path
+
+    ids = _input_ids(corpus)
+    out = tmp_path / f"out.{fmt}"
+    watch = out if fmt == "csv" else journal_path(out)
+    rc = _start_and_kill(_cli(str(corpus), "-o", str(out), "--no-table"), watch, 30,
+                         lambda p: p.send_signal(signal.SIGKILL))
+    assert rc == -signal.SIGKILL
+    if fmt == "csv":
+        before = pd.read_csv(out, encoding="utf-8-sig", on_bad_lines="skip")
+        assert len(before) >= 30
+    else:
+        assert not out.exists(), "a killed Parquet run must not leave a file without its footer"
+        assert _complete_lines(watch) >= 30
+    summary = score([str(corpus)], str(out), analyzer=analyzer, resume=True)
+    assert summary.skipped >= 30
+    df = pd.read_csv(out, encoding="utf-8-sig") if fmt == "csv" else pd.read_parquet(out)
+    got = df["call_id"].tolist()
+    assert len(got) == len(set(got)), "a call was written twice"
+    assert got == ids, "every call once, in input order"
+    assert not journal_path(out).exists()
+    if fmt == "parquet":
+        recs = [json.loads(r) for r in df["record"]]
+        assert [r["call_id"] for r in recs] == ids
+
+
+@needs_models
+def test_parquet_interrupted_with_ctrl_c_is_complete_and_resumable(corpus, tmp_path, analyzer):
+    """Ctrl-C closes the Parquet writer: OUT is a readable file of the calls done so far, no journal left,
+    and --resume appends the rest after them."""
+    import pandas as pd
+
+    from escalyzer.batch import score
+    from escalyzer.writers import journal_path
+
+    ids = _input_ids(corpus)
+    out = tmp_path / "out.parquet"
+    rc = _start_and_kill(_cli(str(corpus), "-o", str(out), "--no-table"), journal_path(out), 25,
+                         lambda p: p.send_signal(signal.SIGINT))
+    assert rc != 0
+    first = pd.read_parquet(out)["call_id"].tolist()
+    assert 25 <= len(first) < len(ids) and first == ids[: len(first)]
+    assert not journal_path(out).exists()
+    score([str(corpus)], str(out), analyzer=analyzer, resume=True)
+    assert pd.read_parquet(out)["call_id"].tolist() == ids

@@ -18,7 +18,7 @@ from .errors import InputError
 from .linking import CustomerLinker
 from .readers import read
 from .speakers import SpeakerMap
-from .writers import errors_path, open_writer, read_results
+from .writers import errors_path, journal_path, open_writer, read_results, result_ids
 
 
 @dataclass
@@ -43,14 +43,7 @@ class BatchSummary:
 
 def completed_ids(out: str | Path) -> set[str]:
     """call_ids already complete in OUT (a truncated last line does not count)."""
-    p = Path(out)
-    if not p.exists():
-        return set()
-    ids = set()
-    for rec in read_results(p):
-        if isinstance(rec, dict) and "call_id" in rec:
-            ids.add(rec["call_id"])
-    return ids
+    return result_ids(out)
 
 
 def _error_keys(path: Path) -> set[str]:
@@ -68,7 +61,9 @@ def _error_keys(path: Path) -> set[str]:
 
 def _truncate_partial_line(path: Path) -> None:
     """Drop an incomplete last line left by an interrupted run, so appending keeps the file valid."""
-    if not path.exists() or path.suffix in (".parquet", ".pq"):
+    if path.suffix in (".parquet", ".pq"):
+        path = journal_path(path)  # Parquet resumes from its journal
+    if not path.exists():
         return
     with open(path, "r+b") as fh:  # read backwards from the end: the file may be large
         end = fh.seek(0, os.SEEK_END)
@@ -88,6 +83,10 @@ def _truncate_partial_line(path: Path) -> None:
             fh.truncate(0)  # not one complete line
 
 
+def _has_journal(out: str) -> bool:
+    return out.endswith((".parquet", ".pq")) and journal_path(out).exists()
+
+
 def score(inputs: Iterable[str], out: str, *, analyzer=None, encoding: str | None = None, strict: bool = False,
           resume: bool = False, jobs: int = 1, dask: str | None = None, speaker_map: str | None = None,
           redact: bool = False, progress: Callable[[int], None] | None = None) -> BatchSummary:
@@ -105,7 +104,7 @@ def score(inputs: Iterable[str], out: str, *, analyzer=None, encoding: str | Non
         # errors are found again on every read of the inputs: keep those already reported once
         _truncate_partial_line(Path(err_path))
         err_seen = _error_keys(Path(err_path))
-    writer = open_writer(out, append=bool(resume and done))
+    writer = open_writer(out, append=bool(resume and (done or _has_journal(out))))
     err_fh = None
     speakers = SpeakerMap(speaker_map) if speaker_map else None
     linker = CustomerLinker()

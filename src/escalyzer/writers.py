@@ -1,7 +1,11 @@
 """Result writers: JSONL (the public contract), CSV and Parquet (one flat row per call).
 
 Writers append one record at a time and flush, so an interrupted run leaves a file that is valid up
-to its last complete record (JSONL/CSV); Parquet is written in row groups and closed on exit.
+to its last complete record. JSONL and CSV are appended in place. A Parquet file cannot be read until its
+footer is written, so records first go to a JSONL journal beside it (``OUT.journal.jsonl``); closing the
+writer streams the previous Parquet file (when resuming) and the journal into a new file that replaces OUT
+atomically, then removes the journal. A killed Parquet run leaves OUT as it was plus a valid journal, and
+``--resume`` picks up both.
 """
 from __future__ import annotations
 
@@ -96,16 +100,20 @@ class CsvWriter:
         self.fh.close()
 
 
+def journal_path(path: str | Path) -> Path:
+    """Where a Parquet writer journals records before the file is written (see the module docstring)."""
+    return Path(str(path) + ".journal.jsonl")
+
+
 class ParquetWriter:
-    """Row groups of ``batch`` rows; the full JSON record goes in a ``record`` column too."""
+    """Records go to a JSONL journal as they come; :meth:`close` writes OUT in row groups of ``batch``
+    rows (the flat columns plus the full JSON record in ``record``), streaming, so memory stays flat."""
 
     def __init__(self, path: str | Path, batch: int = 512, append: bool = False):
         import pyarrow as pa
 
         self.path = str(path)
-        self.rows: list[dict[str, Any]] = []
         self.batch = batch
-        self.writer = None
         self.pa = pa
         fields = []
         for name, dtype in SCORE_COLUMNS:
@@ -114,34 +122,41 @@ class ParquetWriter:
             fields.append(pa.field(name, t))
         fields.append(pa.field("record", pa.string()))
         self.schema = pa.schema(fields)
-        self.previous = None
-        if append and os.path.exists(self.path):
-            import pyarrow.parquet as pq
-
-            self.previous = pq.read_table(self.path)
+        self.append = append
+        self.journal = journal_path(self.path)
+        self.fh = open(self.journal, "a" if append else "w", encoding="utf-8", newline="\n")
 
     def write(self, rec: dict[str, Any]) -> None:
-        row = flatten(rec)
-        row["record"] = json.dumps(rec, ensure_ascii=False)
-        self.rows.append(row)
-        if len(self.rows) >= self.batch:
-            self._flush()
+        self.fh.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self.fh.flush()
 
-    def _flush(self) -> None:
-        import pyarrow.parquet as pq
-
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path + ".partial", self.schema)
-            if self.previous is not None:
-                self.writer.write_table(self.previous.cast(self.schema))
-        if self.rows:
-            self.writer.write_table(self.pa.Table.from_pylist(self.rows, schema=self.schema))
-            self.rows = []
+    def _table(self, rows: list[dict[str, Any]]):
+        flat = []
+        for rec in rows:
+            row = flatten(rec)
+            row["record"] = json.dumps(rec, ensure_ascii=False)
+            flat.append(row)
+        return self.pa.Table.from_pylist(flat, schema=self.schema)
 
     def close(self) -> None:
-        self._flush()
-        self.writer.close()
-        os.replace(self.path + ".partial", self.path)
+        import pyarrow.parquet as pq
+
+        self.fh.close()
+        partial = self.path + ".partial"
+        with pq.ParquetWriter(partial, self.schema) as w:
+            if self.append and os.path.exists(self.path):
+                for b in pq.ParquetFile(self.path).iter_batches(batch_size=self.batch):
+                    w.write_table(self.pa.Table.from_batches([b]).cast(self.schema))
+            rows: list[dict[str, Any]] = []
+            for rec in _jsonl_records(self.journal):
+                rows.append(rec)
+                if len(rows) >= self.batch:
+                    w.write_table(self._table(rows))
+                    rows = []
+            if rows:
+                w.write_table(self._table(rows))
+        os.replace(partial, self.path)
+        self.journal.unlink(missing_ok=True)
 
 
 def open_writer(path: str | Path, append: bool = False):
@@ -158,21 +173,42 @@ def errors_path(out: str | Path) -> str:
     return "escalyzer.errors.jsonl" if out == "-" else out + ".errors.jsonl"
 
 
+def _jsonl_records(path: str | Path):
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if line:
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a truncated last line from an interrupted run
+
+
+def result_ids(path: str | Path) -> set[str]:
+    """call_ids of the complete records in a results file (JSONL, CSV or Parquet with its journal)."""
+    p = str(path)
+    if p.endswith(".csv"):
+        if not os.path.exists(p):
+            return set()
+        with open(p, encoding="utf-8-sig", newline="") as fh:
+            return {row["call_id"] for row in csv.DictReader(fh) if row.get("call_id")}
+    if not p.endswith((".parquet", ".pq")) and not os.path.exists(p):
+        return set()
+    return {r["call_id"] for r in read_results(p) if isinstance(r, dict) and "call_id" in r}
+
+
 def read_results(path: str | Path):
-    """Yield result records from a JSONL or Parquet results file."""
+    """Yield result records from a JSONL or Parquet results file (with a Parquet file, also the records
+    of its journal that an interrupted run left; see the module docstring)."""
     p = str(path)
     if p.endswith((".parquet", ".pq")):
         import pyarrow.parquet as pq
 
-        for batch in pq.ParquetFile(p).iter_batches(columns=["record"]):
-            for r in batch.column(0).to_pylist():
-                yield json.loads(r)
+        if os.path.exists(p):
+            for batch in pq.ParquetFile(p).iter_batches(columns=["record"]):
+                for r in batch.column(0).to_pylist():
+                    yield json.loads(r)
+        if journal_path(p).exists():
+            yield from _jsonl_records(journal_path(p))
     else:
-        with open(p, encoding="utf-8") as fh:
-            for line in fh:
-                line = line.strip()
-                if line:
-                    try:
-                        yield json.loads(line)
-                    except json.JSONDecodeError:
-                        continue  # a truncated last line from an interrupted run
+        yield from _jsonl_records(p)
