@@ -132,3 +132,16 @@ def test_overdue_promised_callback_makes_the_call_at_least_urgent(analyzer):
     not_due = _levels(analyzer, turns, received_at="2026-11-20T10:00:00+09:00",
                       callback_promised_at="2026-11-20T17:00:00+09:00")
     assert not_due["urgency"]["level"] <= 1
+
+
+def test_anger_and_urgency_share_one_feature_matrix_only_when_their_vectorizers_match(analyzer):
+    """The bundled models are fitted on the same texts, so one TF-IDF matrix per call serves both; a
+    model whose features differ (here: another cue scale) gets its own transform."""
+    from escalyzer.textclf import TextClassifier
+
+    scorer = analyzer.levels
+    assert scorer.shared == {"anger", "urgency"}
+    anger, urgency = scorer.models["anger"], scorer.models["urgency"]
+    assert anger.same_features(urgency)
+    other = TextClassifier({**urgency.parts, "cue_scale": urgency.parts["cue_scale"] * 2}, urgency.meta)
+    assert not anger.same_features(other)

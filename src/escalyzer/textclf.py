@@ -73,6 +73,17 @@ class TextClassifier:
         Xq = p["cues"].transform([i.cues for i in inputs]) * p["cue_scale"]
         return sp.hstack([Xc, Xl, Xq]).tocsr()
 
+    def same_features(self, other: "TextClassifier") -> bool:
+        """True when ``other`` turns inputs into the very same matrix (same vocabularies, idf and cue
+        scale): the anger and urgency models are fitted on the same texts, so one matrix serves both."""
+        a, b = self.parts, other.parts
+        if a["cue_scale"] != b["cue_scale"]:
+            return False
+        for view in ("char", "lemma", "cues"):
+            if a[view].vocabulary_ != b[view].vocabulary_:
+                return False
+        return all(np.array_equal(a[v].idf_, b[v].idf_) for v in ("char", "lemma"))
+
     def predict_proba(self, inputs: list[FeatureInput], X: sp.csr_matrix | None = None) -> np.ndarray:
         if not inputs:
             return np.zeros((0, len(self.classes)))

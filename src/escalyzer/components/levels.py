@@ -64,6 +64,9 @@ class LevelScorer:
         self.models = models
         self.metas = metas
         self.config = config
+        # one feature matrix serves every dimension whose vectorizers equal the first's
+        first = next(iter(models.values()))
+        self.shared = {dim for dim, m in models.items() if m is first or m.same_features(first)}
 
     @classmethod
     def load(cls, models_dir: Path, config: dict[str, Any]) -> "LevelScorer":
@@ -87,8 +90,15 @@ class LevelScorer:
         sigs = [s for _, s, _ in items]
         inputs = [f for _, _, f in items]
         probs, mats = {}, {}
+        shared_X = None
         for dim, model in self.models.items():
-            X = model.transform(inputs) if inputs else None
+            if not inputs:
+                X = None
+            elif dim in self.shared:
+                shared_X = model.transform(inputs) if shared_X is None else shared_X
+                X = shared_X
+            else:
+                X = model.transform(inputs)
             probs[dim] = model.predict_proba(inputs, X) if inputs else np.zeros((0, 4))
             mats[dim] = X
         return idx, sigs, probs, mats
