@@ -19,6 +19,7 @@ import csv
 import hashlib
 import json
 import zlib
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,16 @@ def _level(v: Any, path: Path, n: int, name: str) -> int:
     return x
 
 
+def _received_at(row: dict[str, Any], path: Path, n: int):
+    v = row.get("received_at")
+    if not v:
+        return None
+    try:
+        return datetime.fromisoformat(str(v))
+    except ValueError:
+        raise EscalyzerError(f"[E050] training data {path}:{n}: field received_at is not an ISO date: {v!r}") from None
+
+
 def load_level_data(files: list[Path], lexicon_dir: str | None = None) -> tuple[list[Example], list[CallExample]]:
     """Utterance examples and call examples from the given files (sentence files are skipped)."""
     from .components.levels import call_turn_inputs
@@ -113,7 +124,8 @@ def load_level_data(files: list[Path], lexicon_dir: str | None = None) -> tuple[
                 texts = [t["text"] for t in turns]
                 speakers = [t.get("speaker") for t in turns]
                 docs = list(nlp.pipe(texts))
-                items = call_turn_inputs(docs, [NormText(t) for t in texts], speakers, lexicon_dir)
+                items = call_turn_inputs(docs, [NormText(t) for t in texts], speakers, lexicon_dir,
+                                         ref=_received_at(row, path, n))
                 exs = []
                 for i, _sig, inp in items:
                     t = turns[i]

@@ -26,23 +26,38 @@ from ..evidence import meta_evidence
 from ..levels_scale import LABELS
 from ..models import latest_version_dir, load_model
 from ..textclf import TextClassifier
+from ..lexicons import get_lexicon
+from .deadlines import deadline_cues
 from .features import MASK, TurnSignals, feature_input, turn_signals
 
 DIMENSIONS = ("anger", "urgency")
 
 
-def call_turn_inputs(ctx_docs, ctx_norms, speakers, lexicon_dir=None, extras=None):
-    """Feature inputs for every customer turn of a call, causally (turn t sees turns ≤ t only)."""
+def call_turn_inputs(ctx_docs, ctx_norms, speakers, lexicon_dir=None, extras=None, ref=None, buckets=None):
+    """Feature inputs for every customer turn of a call, causally (turn t sees turns ≤ t only).
+
+    Besides the turn's own signals and the previous customer turn's cue sums, each turn sees what the
+    agent said just before it (``agent:<label>`` from the ``agent_actions`` lexicon): 「明日中ですね」 after
+    「明日中に折り返しご連絡いたします」 accepts a scheduled callback; it is not the caller's own deadline.
+    A dated deadline (「金曜までに」) is resolved against ``ref``, the call's ``received_at``
+    (:mod:`escalyzer.components.deadlines`).
+    """
     out = []
     prev: TurnSignals | None = None
     polite_turns = 0
     seen = 0
+    agent_lex = get_lexicon("agent_actions", lexicon_dir)
     for i, (doc, norm, spk) in enumerate(zip(ctx_docs, ctx_norms, speakers)):
         if spk != "customer":
             continue
         sig = turn_signals(doc, norm, lexicon_dir)
         ratio = polite_turns / seen if seen else None
-        out.append((i, sig, feature_input(sig, prev, ratio, (extras or {}).get(i))))
+        extra = dict((extras or {}).get(i) or {})
+        extra.update(deadline_cues(sig.hits, ref, buckets))
+        if i > 0 and speakers[i - 1] != "customer":
+            for h in agent_lex.find(ctx_norms[i - 1]):
+                extra[f"agent:{h.label}"] = 1.0
+        out.append((i, sig, feature_input(sig, prev, ratio, extra)))
         prev = sig
         seen += 1
         polite_turns += sig.polite > 0
@@ -85,7 +100,8 @@ class LevelScorer:
     # -- per turn ---------------------------------------------------------------------------------
     def turn_probabilities(self, ctx: CallContext) -> tuple[list[int], list[TurnSignals], dict[str, np.ndarray], dict]:
         items = call_turn_inputs(ctx.docs, ctx.norms, [t.speaker for t in ctx.turns],
-                                 ctx.config.get("lexicon_dir"), ctx.results.get("level_extras"))
+                                 ctx.config.get("lexicon_dir"), ctx.results.get("level_extras"),
+                                 ctx.transcript.received_at, self.config["levels"].get("deadline_buckets"))
         idx = [i for i, _, _ in items]
         sigs = [s for _, s, _ in items]
         inputs = [f for _, _, f in items]
