@@ -145,3 +145,15 @@ def test_anger_and_urgency_share_one_feature_matrix_only_when_their_vectorizers_
     assert anger.same_features(urgency)
     other = TextClassifier({**urgency.parts, "cue_scale": urgency.parts["cue_scale"] * 2}, urgency.meta)
     assert not anger.same_features(other)
+
+
+def test_dated_deadline_evidence_says_how_far_it_is_from_the_call_date(analyzer):
+    turns = _cust("会社に出す書類なんですけど、金曜までに再発行してもらわないと手続きが間に合わないんです。")
+    thu = _levels(analyzer, turns, received_at="2026-11-19T10:00:00+09:00")  # a Thursday
+    sat = _levels(analyzer, turns, received_at="2026-11-21T10:00:00+09:00")  # a Saturday
+    days = {name: [e.get("days_from_call") for e in rec["urgency"]["evidence"] if e["rule"] == "urgency.deadline.dated"]
+            for name, rec in (("thu", thu), ("sat", sat))}
+    assert days == {"thu": [1], "sat": [6]}
+    # a deadline tomorrow is pressing; the same words a week ahead are not more pressing than that
+    assert thu["urgency"]["level"] >= 1
+    assert sat["urgency"]["level"] <= thu["urgency"]["level"]

@@ -11,7 +11,6 @@ Notes
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
@@ -84,8 +83,9 @@ def feature_input(sig: TurnSignals, prev: TurnSignals | None, prev_polite_ratio:
             cues[f"neg:{h.label}"] = cues.get(f"neg:{h.label}", 0.0) + 1.0
         else:
             cues["quoted"] = cues.get("quoted", 0.0) + 1.0
+    # no length feature: long turns are not more urgent or angrier, and a model that learns they are
+    # (our urgency-3 examples explain their harm at length) over-calls natural, long-winded callers
     n = max(sig.length, 1)
-    cues["len_log"] = math.log1p(n) / 6.0
     cues["excl"] = min(sig.masked.count("!"), 3) / 3.0
     cues["question"] = min(sig.masked.count("?"), 3) / 3.0
     cues["polite"] = min(sig.polite, 4) / 4.0

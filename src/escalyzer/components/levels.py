@@ -26,8 +26,7 @@ from ..evidence import meta_evidence
 from ..levels_scale import LABELS
 from ..models import latest_version_dir, load_model
 from ..textclf import TextClassifier
-from ..lexicons import get_lexicon
-from .deadlines import deadline_cues
+from .deadlines import DATED_LABEL, deadline_cues, deadline_days
 from .features import MASK, TurnSignals, feature_input, turn_signals
 
 DIMENSIONS = ("anger", "urgency")
@@ -36,17 +35,13 @@ DIMENSIONS = ("anger", "urgency")
 def call_turn_inputs(ctx_docs, ctx_norms, speakers, lexicon_dir=None, extras=None, ref=None, buckets=None):
     """Feature inputs for every customer turn of a call, causally (turn t sees turns ≤ t only).
 
-    Besides the turn's own signals and the previous customer turn's cue sums, each turn sees what the
-    agent said just before it (``agent:<label>`` from the ``agent_actions`` lexicon): 「明日中ですね」 after
-    「明日中に折り返しご連絡いたします」 accepts a scheduled callback; it is not the caller's own deadline.
-    A dated deadline (「金曜までに」) is resolved against ``ref``, the call's ``received_at``
+    Besides the turn's own signals and the previous customer turn's cue sums, a dated deadline (「金曜までに」) is resolved against ``ref``, the call's ``received_at``
     (:mod:`escalyzer.components.deadlines`).
     """
     out = []
     prev: TurnSignals | None = None
     polite_turns = 0
     seen = 0
-    agent_lex = get_lexicon("agent_actions", lexicon_dir)
     for i, (doc, norm, spk) in enumerate(zip(ctx_docs, ctx_norms, speakers)):
         if spk != "customer":
             continue
@@ -54,9 +49,6 @@ def call_turn_inputs(ctx_docs, ctx_norms, speakers, lexicon_dir=None, extras=Non
         ratio = polite_turns / seen if seen else None
         extra = dict((extras or {}).get(i) or {})
         extra.update(deadline_cues(sig.hits, ref, buckets))
-        if i > 0 and speakers[i - 1] != "customer":
-            for h in agent_lex.find(ctx_norms[i - 1]):
-                extra[f"agent:{h.label}"] = 1.0
         out.append((i, sig, feature_input(sig, prev, ratio, extra)))
         prev = sig
         seen += 1
@@ -203,7 +195,10 @@ class LevelScorer:
                         break
             for h in sig.hits:
                 if h.id.startswith(prefix) or (dim == "anger" and h.label in ("HARM",)):
-                    ev.append(h.evidence(ti))
+                    item = h.evidence(ti)
+                    if h.label == DATED_LABEL:  # how far the named deadline is from the call's date
+                        item["days_from_call"] = deadline_days(h.text, ctx.transcript.received_at)
+                    ev.append(item)
         # de-duplicate overlapping model spans; keep cue hits
         seen = set()
         out = []
