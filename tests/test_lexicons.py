@@ -68,12 +68,31 @@ def test_offsets_survive_full_width_normalisation():
     assert hits and text[hits[0].start:hits[0].end] == "ＳＮＳ"
 
 
+def test_a_past_reference_suppresses_the_deadline_inside_it():
+    hits = get_lexicon("urgency_cues").find("今日の午前中に一度お電話した者なんですけど")
+    today = [h for h in hits if h.id == "urgency.deadline.today"]
+    assert today and today[0].suppressed_by == "urgency.time.past_reference" and not today[0].active
+    assert today[0].evidence(1)["rule"] == "urgency.deadline.today#suppressed"
+    # a past event and a separate deadline in one turn: the deadline still counts
+    hits = get_lexicon("urgency_cues").find("昨日注文したんですけど、今日中に届かないと困るんです")
+    assert any(h.id == "urgency.deadline.today" and h.active for h in hits)
+
+
+def test_accepting_a_proposed_time_suppresses_the_deadline_but_asking_for_one_does_not():
+    accept = get_lexicon("urgency_cues").find("明日中ですね、わかりました")
+    assert [h.id for h in accept if h.active] == ["urgency.schedule.confirm"]
+    ask = get_lexicon("urgency_cues").find("明日までにお願いします、月曜の朝イチで使うので")
+    assert [h.id for h in ask if h.active] == ["urgency.deadline.tomorrow"]
+
+
 @pytest.mark.parametrize("bad,message", [
     ({"id": "x.y", "label": "L", "pattern": "(", "weight": 0.5, "source": "s", "example": "e"}, "does not compile"),
     ({"id": "x.y", "label": "L", "pattern": "a", "weight": 3, "source": "s", "example": "a"}, "weight"),
     ({"id": "Bad Id", "label": "L", "pattern": "a", "weight": 0.5, "source": "s", "example": "a"}, "dotted lower case"),
     ({"id": "x.y", "label": "L", "pattern": "a", "weight": 0.5, "example": "a"}, "missing field 'source'"),
     ({"id": "x.y", "label": "L", "pattern": "a", "weight": 0.5, "source": "s", "example": "a", "colour": 1}, "unknown field"),
+    ({"id": "x.y", "label": "L", "pattern": "a", "weight": 0.5, "source": "s", "example": "a", "suppresses": "L2"},
+     "suppresses must be a list"),
 ])
 def test_invalid_entries_are_reported_with_file_and_line(tmp_path, bad, message):
     p = tmp_path / "my.jsonl"

@@ -17,11 +17,16 @@ Two context rules apply to every hit, from ``resources/rules/context.yaml``:
   ``negated`` unless the entry says ``"negatable": false``;
 - **quoted speech**: a hit inside someone else's quoted words (「ふざけるな」って主人に言われて) is marked
   ``quoted``: it is not the caller's own voice.
+
+And one rule between entries: an entry with ``"suppresses": [LABEL, ...]`` marks the hits of those labels
+that overlap it ``suppressed_by`` its id — 「今日の午前中に一度電話した」 is a past reference
+(``urgency.time.past_reference``), so the 今日の午前 inside it is no deadline. Suppressed hits stay in
+the evidence (``#suppressed``) but do not count.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -32,7 +37,7 @@ from .textnorm import NormText
 
 REQUIRED = ("id", "label", "pattern", "weight", "source", "example")
 OPTIONAL = ("added", "counter_example", "negatable", "note", "kind", "severity", "better", "route", "topic",
-            "step", "quoted_ok", "level")
+            "step", "quoted_ok", "level", "suppresses")
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class Hit:
     text: str
     negated: bool = False
     quoted: bool = False
+    suppressed_by: str | None = None
 
     @property
     def id(self) -> str:
@@ -76,7 +82,8 @@ class Hit:
     @property
     def active(self) -> bool:
         """The hit speaks for the caller: not negated and not someone else's quoted words."""
-        return not self.negated and not (self.quoted and not self.entry.extra.get("quoted_ok", False))
+        return (not self.negated and self.suppressed_by is None
+                and not (self.quoted and not self.entry.extra.get("quoted_ok", False)))
 
     def evidence(self, turn: int | None, score: float | None = None) -> dict[str, Any]:
         rule = self.entry.id
@@ -84,6 +91,8 @@ class Hit:
             rule += "#negated"
         if self.quoted:
             rule += "#quoted"
+        if self.suppressed_by:
+            rule += "#suppressed"
         return {"turn": turn, "start": self.start, "end": self.end, "text": self.text, "rule": rule,
                 "score": round(float(self.weight if score is None else score), 4), "label": self.label}
 
@@ -118,7 +127,20 @@ class Lexicon:
                 quoted = any(a <= m.start() and m.end() <= b for a, b in quotes)
                 hits.append(Hit(e, s, t, nt.orig[s:t], negated, quoted))
         hits.sort(key=lambda h: (h.start, -(h.end - h.start)))
+        return _suppress(hits)
+
+
+def _suppress(hits: list[Hit]) -> list[Hit]:
+    """Mark hits overlapped by an active hit of an entry that ``suppresses`` their label."""
+    sup = [h for h in hits if h.entry.extra.get("suppresses") and h.active]
+    if not sup:
         return hits
+    out = []
+    for h in hits:
+        by = next((x.id for x in sup if x is not h and h.label in x.entry.extra["suppresses"]
+                   and x.start < h.end and h.start < x.end), None)
+        out.append(replace(h, suppressed_by=by) if by else h)
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -170,6 +192,9 @@ def _parse_entry(obj: Any, file: str, line: int, seen: dict[str, str]) -> Entry:
     except re.error as exc:
         raise fail(f"pattern does not compile: {exc}") from None
     extra = {k: obj[k] for k in OPTIONAL if k in obj}
+    sup = extra.get("suppresses")
+    if sup is not None and not (isinstance(sup, list) and all(isinstance(x, str) and x for x in sup)):
+        raise fail(f"suppresses must be a list of labels, got {sup!r}")
     seen[eid] = f"{file}:{line}"
     return Entry(eid, str(obj["label"]), pat, float(w), str(obj["source"]), str(obj["example"]), extra, file, line)
 

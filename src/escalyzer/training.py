@@ -62,9 +62,10 @@ def in_holdout(key: str) -> bool:
 def data_files(data: Path) -> list[Path]:
     if data.is_file():
         return [data]
-    # data/samples (the demo) and data/heldout (an extra test set) are never trained on
+    # data/samples (the demo), data/heldout (an extra test set) and data/agreement (a second annotator's
+    # labels, for measuring agreement) are never trained on
     return sorted(p for p in data.rglob("*") if p.suffix in (".jsonl", ".csv")
-                  and not ({"samples", "heldout"} & set(p.relative_to(data).parts)))
+                  and not ({"samples", "heldout", "agreement"} & set(p.relative_to(data).parts)))
 
 
 def data_hash(files: list[Path]) -> str:

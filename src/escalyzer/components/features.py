@@ -79,10 +79,12 @@ def feature_input(sig: TurnSignals, prev: TurnSignals | None, prev_polite_ratio:
         if h.active:
             cues[f"id:{h.id}"] = cues.get(f"id:{h.id}", 0.0) + 1.0
             cues[f"lab:{h.label}"] = cues.get(f"lab:{h.label}", 0.0) + h.weight
+        elif h.suppressed_by:
+            continue  # the suppressing entry's own feature says what this really was
         elif h.negated:
             cues[f"neg:{h.label}"] = cues.get(f"neg:{h.label}", 0.0) + 1.0
-        else:
-            cues["quoted"] = cues.get("quoted", 0.0) + 1.0
+        else:  # someone else's quoted words: their own feature per label (quoted anger is no urgency)
+            cues[f"quoted:{h.label}"] = cues.get(f"quoted:{h.label}", 0.0) + 1.0
     # no length feature: long turns are not more urgent or angrier, and a model that learns they are
     # (our urgency-3 examples explain their harm at length) over-calls natural, long-winded callers
     n = max(sig.length, 1)
