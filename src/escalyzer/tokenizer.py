@@ -11,6 +11,8 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+import numpy
+from spacy.attrs import NORM
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 from spacy.util import registry
@@ -85,14 +87,18 @@ class FugashiTokenizer:
             pos = idx + len(surface)
         if pos < n:
             _add_gap(text[pos:], words, spaces, attrs)
-        doc = Doc(self.vocab, words=words, spaces=spaces)
-        for token, (tag, upos, lemma, reading, ctype, norm) in zip(doc, attrs):
-            token.tag_ = tag
-            token.pos_ = upos
-            token.lemma_ = lemma
-            token.norm_ = norm
-            token._.esc_reading = reading
-            token._.esc_ctype = ctype
+        # tags, POS and lemmas through the Doc constructor, norms in one array write: far cheaper than
+        # setting them token by token (each Token is a new Python object)
+        doc = Doc(self.vocab, words=words, spaces=spaces, tags=[a[0] for a in attrs], pos=[a[1] for a in attrs],
+                  lemmas=[a[2] for a in attrs])
+        if attrs:
+            strings = self.vocab.strings
+            doc.from_array([NORM], numpy.array([[strings.add(a[5])] for a in attrs], dtype="uint64"))
+        for token, a in zip(doc, attrs):
+            if a[3] is not None:
+                token._.esc_reading = a[3]
+            if a[4] is not None:
+                token._.esc_ctype = a[4]
         return doc
 
     # spaCy serialisation protocol: nothing to store beyond the config

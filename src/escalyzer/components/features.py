@@ -44,32 +44,36 @@ def turn_signals(doc: Doc, norm: NormText, lexicon_dir: str | None = None) -> Tu
     quoted = [(h.start, h.end) for h in hits if h.quoted]
     # masked normalised text: mask the quoted regions found by the context rules
     regions = quoted_regions(norm)
-    masked = list(norm.norm)
-    for a, b in regions:
-        for k in range(a, b):
-            masked[k] = MASK
+    if regions:
+        masked = list(norm.norm)
+        for a, b in regions:
+            masked[a:b] = MASK * (b - a)
+        masked_text = "".join(masked)
+    else:
+        masked_text = norm.norm
     orig_regions = [norm.span(a, b) for a, b in regions] + quoted
     lemmas = []
     polite = plain_final = imperative = 0
     for tok in doc:
         if tok.pos_ == "SPACE":
             continue
-        if any(a <= tok.idx < b for a, b in orig_regions):
+        if orig_regions and any(a <= tok.idx < b for a, b in orig_regions):
             continue
-        lemmas.append(tok.lemma_)
+        lemma = tok.lemma_
+        lemmas.append(lemma)
         tag = tok.tag_
-        ctype = tok._.esc_ctype or ""
-        if tag.startswith("助動詞") and tok.lemma_ in ("です", "ます"):
-            polite += 1
-        elif tag.startswith(("動詞", "形容詞")) and ctype.startswith("命令形"):
+        if tag.startswith("助動詞"):
+            if lemma in ("です", "ます"):
+                polite += 1
+            elif lemma == "だ" and (tok._.esc_ctype or "").startswith("終止形"):
+                plain_final += 1
+        elif tag.startswith(("動詞", "形容詞")) and (tok._.esc_ctype or "").startswith("命令形"):
             imperative += 1
-        elif tag.startswith("助動詞") and tok.lemma_ == "だ" and ctype.startswith("終止形"):
-            plain_final += 1
     sums: dict[str, float] = {}
     for h in hits:
         if h.active:
             sums[h.label] = sums.get(h.label, 0.0) + h.weight
-    return TurnSignals(hits, "".join(masked), " ".join(lemmas), polite, plain_final, imperative, len(norm.orig), sums)
+    return TurnSignals(hits, masked_text, " ".join(lemmas), polite, plain_final, imperative, len(norm.orig), sums)
 
 
 def feature_input(sig: TurnSignals, prev: TurnSignals | None, prev_polite_ratio: float | None,
