@@ -62,7 +62,7 @@ def machine() -> dict:
     from importlib.metadata import version
 
     vers = {}
-    for p in ("escalyzer", "spacy", "fugashi", "unidic-lite", "scikit-learn", "skops", "joblib"):
+    for p in ("escalyzer", "spacy", "fugashi", "unidic-lite", "scikit-learn", "numpy", "joblib"):
         try:
             vers[p] = version(p)
         except Exception:
