@@ -157,3 +157,27 @@ def test_dated_deadline_evidence_says_how_far_it_is_from_the_call_date(analyzer)
     # a deadline tomorrow is pressing; the same words a week ahead are not more pressing than that
     assert thu["urgency"]["level"] >= 1
     assert sat["urgency"]["level"] <= thu["urgency"]["level"]
+
+
+def test_call_anger_is_never_above_its_highest_turn_but_urgency_may_add_up(analyzer):
+    """levels.cap_peak_at_turn_level (anger by default): a caller whose turns read as at most 立腹 is not
+    called 激怒 by the learned peak. Sample call S-003 is one the uncapped peak lifts above every turn."""
+    import copy
+    import json
+    from pathlib import Path
+
+    from escalyzer.readers import read
+
+    sample = next(t for t in read([str(Path(__file__).parents[1] / "data/samples/calls.jsonl")]) if t.call_id == "S-003")
+    capped = analyzer.analyze(sample)["anger"]
+    assert capped["level"] <= max(b["level"] for b in capped["by_turn"])
+    assert abs(sum(capped["probabilities"]) - 1) < 1e-3
+    assert max(range(4), key=lambda k: capped["probabilities"][k]) == capped["level"]
+    old = copy.deepcopy(analyzer.levels.config["levels"])
+    try:
+        analyzer.levels.config["levels"]["cap_peak_at_turn_level"] = {"anger": False, "urgency": False}
+        free = analyzer.analyze(sample)["anger"]
+    finally:
+        analyzer.levels.config["levels"] = old
+    assert free["level"] > max(b["level"] for b in free["by_turn"])
+    assert json.dumps(free["by_turn"]) == json.dumps(capped["by_turn"])  # only the call's level moves

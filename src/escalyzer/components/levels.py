@@ -10,7 +10,8 @@ words and the previous customer turn (see :mod:`escalyzer.components.features`).
 - **peak**: the call's level and ``probabilities`` come from a small logistic regression (stored in the
   model as ``peak``) over the shape of the turn distribution — per level the highest, second highest and
   mean ``P_t(level ≥ L)`` and the number of turns — trained on out-of-fold turn predictions of the
-  labelled calls, so one odd turn the model is unsure about does not set the call's level. Setting
+  labelled calls, so one odd turn the model is unsure about does not set the call's level. With
+  ``levels.cap_peak_at_turn_level`` (anger by default) it is capped at the highest turn level. Setting
   ``levels.peak_thresholds`` in the configuration uses the thresholds instead (the call's level is then
   the highest turn level).
 """
@@ -163,6 +164,13 @@ class LevelScorer:
                 full = np.zeros(len(classes))
                 for j, c in enumerate(agg.classes_):
                     full[int(c)] = qa[j]
+                # anger is shown in the words of some turn: the call's anger is never above the highest
+                # turn level (the mass above moves onto it). Urgency is the situation, which can add up
+                # across turns (a deadline in one, the harm in another): not capped by default.
+                cap = max(levels)
+                if (cfg.get("cap_peak_at_turn_level") or {}).get(dim) and cap < len(full) - 1:
+                    full[cap] += full[cap + 1:].sum()
+                    full[cap + 1:] = 0.0
                 probs = [round(float(x), 4) for x in full]
                 peak = int(np.argmax(full))
             peak_k = int(np.argmax(ge[:, max(peak, 1)]))
