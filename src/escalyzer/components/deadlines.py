@@ -7,15 +7,12 @@ said on a Saturday like 「来週中に」. The buckets are configuration (``lev
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from .facts import resolve_when
+from .facts import _WEEKDAY_NAMES, resolve_when
 
 DATED_LABEL = "DATED_DEADLINE"
-_WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_TAIL = re.compile(r"(?:まで|中に|中には|必着|が(?:期限|締め切り|締切|最終|リミット|本番|当日))$")
 DEFAULT_BUCKETS = {"today": 0, "tomorrow": 1, "days": 3}
 
 
@@ -24,7 +21,7 @@ def deadline_days(expr: str, ref: datetime | None) -> int | None:
     there is no call date or the expression names no day."""
     if ref is None:
         return None
-    r = resolve_when(_TAIL.sub("", expr), ref)
+    r = resolve_when(expr, ref)  # the tail (まで, 必着 ...) does not disturb it
     if not r:
         return None
     if "date" in r:

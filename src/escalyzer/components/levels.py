@@ -36,7 +36,8 @@ DIMENSIONS = ("anger", "urgency")
 def call_turn_inputs(ctx_docs, ctx_norms, speakers, lexicon_dir=None, extras=None, ref=None, buckets=None):
     """Feature inputs for every customer turn of a call, causally (turn t sees turns ≤ t only).
 
-    Besides the turn's own signals and the previous customer turn's cue sums, a dated deadline (「金曜までに」) is resolved against ``ref``, the call's ``received_at``
+    Besides the turn's own signals and the previous customer turn's cue sums, a dated deadline
+    (「金曜までに」) is resolved against ``ref``, the call's ``received_at``
     (:mod:`escalyzer.components.deadlines`).
     """
     out = []
