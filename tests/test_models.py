@@ -150,3 +150,50 @@ def test_save_model_records_versions_and_checksum(tmp_path):
 def test_parts_of_unknown_kinds_cannot_be_saved(tmp_path):
     with pytest.raises(ModelError, match="cannot store"):
         save_model({"a": [1, 2]}, tmp_path, "toy", "0.0.2", {})
+
+
+def _one_call(tmp_path):
+    """A real call from our data, with its own labels, and the annotation loader's view of it."""
+    row = json.loads(open(ROOT / "data" / "calls" / "cf.jsonl", encoding="utf-8").readline())
+    calls = tmp_path / "calls.jsonl"
+    calls.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    customer = [i for i, t in enumerate(row["turns"]) if t["speaker"] == "customer" and "urgency" in t]
+    return row, calls, customer
+
+
+def test_a_second_annotators_labels_add_a_copy_of_the_call(tmp_path):
+    from escalyzer.training import load_level_data
+
+    row, calls, customer = _one_call(tmp_path)
+    flipped = {str(i): 3 - row["turns"][i]["urgency"] for i in customer}
+    ann = tmp_path / "second.jsonl"
+    ann.write_text(json.dumps({"call_id": row["call_id"], "urgency_level": 3 - row["labels"]["urgency_level"],
+                               "turn_urgency": flipped}) + "\n", encoding="utf-8")
+    # the annotation file sorts first: annotations are applied after every call is read
+    utts, out = load_level_data([ann, calls])
+    assert utts == [] and len(out) == 2
+    first, second = out
+    assert first.call_id == second.call_id == row["call_id"]  # split and folded together
+    assert second.peak["urgency"] == 3 - first.peak["urgency"]
+    assert second.peak["anger"] == first.peak["anger"]  # not labelled by this annotator: the call's own
+    assert [e.y["urgency"] for e in second.turn_examples] == [flipped[str(i)] for i in customer]
+    assert [e.y["anger"] for e in second.turn_examples] == [e.y["anger"] for e in first.turn_examples]
+    assert [e.text for e in second.turn_examples] == [row["turns"][i]["text"] for i in customer]
+
+
+def test_annotation_errors_name_file_line_and_field(tmp_path):
+    from escalyzer.errors import EscalyzerError
+    from escalyzer.training import load_level_data
+
+    row, calls, customer = _one_call(tmp_path)
+    ann = tmp_path / "second.jsonl"
+    ann.write_text(json.dumps({"call_id": "nope-1", "urgency_level": 1}) + "\n", encoding="utf-8")
+    with pytest.raises(EscalyzerError, match=r"second.jsonl:1: field call_id: no call 'nope-1'"):
+        load_level_data([calls, ann])
+    partial = {str(i): 1 for i in customer[:-1]}
+    ann.write_text("\n" + json.dumps({"call_id": row["call_id"], "turn_urgency": partial}) + "\n", encoding="utf-8")
+    with pytest.raises(EscalyzerError, match=rf"second.jsonl:2: field turn_urgency has no level for customer turn {customer[-1]}"):
+        load_level_data([calls, ann])
+    ann.write_text(json.dumps({"call_id": row["call_id"], "urgency_level": 5}) + "\n", encoding="utf-8")
+    with pytest.raises(EscalyzerError, match=r"second.jsonl:1: field urgency_level must be 0-3"):
+        load_level_data([calls, ann])

@@ -123,7 +123,9 @@ def train(data, models_dir, version, only):
     """Train the anger/urgency models and the fact/emotion model, with model cards.
 
     Utterance rows need text, anger, urgency (optional context); call rows are the input format with
-    anger/urgency on customer turns; sentence rows need text and kind (fact|emotion|mixed).
+    anger/urgency on customer turns; annotation rows (call_id with urgency_level/turn_urgency or
+    anger_level/turn_anger) add a further analyst's labels of a call, trained as one more copy of it;
+    sentence rows need text and kind (fact|emotion|mixed).
 
     Example:
 

@@ -6,6 +6,11 @@
   customer's previous turn, ``id``);
 - calls: JSONL in the input format whose customer turns carry ``anger``/``urgency`` and whose
   ``labels`` hold the call's peak levels;
+- annotations: a further annotator's labels for calls read from the same data, one JSONL row per call with
+  ``call_id`` and any of ``anger_level``/``urgency_level`` and ``turn_anger``/``turn_urgency`` (turn index →
+  level, every labelled customer turn). Each annotation adds one more training copy of the call with those
+  labels (the dimensions it does not label keep the call's own), so where annotators disagree the model
+  learns both readings; the copy is split and folded with its call;
 - sentences (for the fact/emotion model): rows with ``text`` and ``kind`` (fact|emotion|mixed).
 
 It holds out a deterministic 20% split (by id hash), reports metrics on it next to a keyword-only
@@ -62,8 +67,9 @@ def in_holdout(key: str) -> bool:
 def data_files(data: Path) -> list[Path]:
     if data.is_file():
         return [data]
-    # data/samples (the demo), data/heldout (an extra test set) and data/agreement (a second annotator's
-    # labels, for measuring agreement) are never trained on
+    # data/samples (the demo), data/heldout (an extra test set) and data/agreement (the second annotator's
+    # labels of the held-out calls, for measuring agreement) are never trained on; data/annotations (the second
+    # annotator's labels of the training calls) is
     return sorted(p for p in data.rglob("*") if p.suffix in (".jsonl", ".csv")
                   and not ({"samples", "heldout", "agreement"} & set(p.relative_to(data).parts)))
 
@@ -118,26 +124,30 @@ def load_level_data(files: list[Path], lexicon_dir: str | None = None) -> tuple[
     nlp = build_nlp()
     utts: list[Example] = []
     calls: list[CallExample] = []
+    annotations: list[tuple[Path, int, dict[str, Any]]] = []
     for path in files:
         for n, row in _rows(path):
-            if "turns" in row:
+            if _is_annotation(row):
+                annotations.append((path, n, row))
+            elif "turns" in row:
                 turns = row["turns"]
                 texts = [t["text"] for t in turns]
                 speakers = [t.get("speaker") for t in turns]
                 docs = list(nlp.pipe(texts))
                 items = call_turn_inputs(docs, [NormText(t) for t in texts], speakers, lexicon_dir,
                                          ref=_received_at(row, path, n))
-                exs = []
+                exs, turn_index = [], []
                 for i, _sig, inp in items:
                     t = turns[i]
                     if "anger" not in t or "urgency" not in t:
                         continue
+                    turn_index.append(i)
                     exs.append(Example(str(row["call_id"]), f"{path.name}:{n}", inp,
                                        {d: _level(t[d], path, n, f"turns[{i}].{d}") for d in DIMS}, t["text"]))
                 lab = row.get("labels") or {}
                 peak = {d: _level(lab.get(f"{d}_level", max([e.y[d] for e in exs], default=0)), path, n, f"labels.{d}_level")
                         for d in DIMS}
-                calls.append(CallExample(str(row["call_id"]), exs, peak))
+                calls.append(CallExample(str(row["call_id"]), exs, peak, {"turn_index": turn_index}))
             elif "anger" in row or "urgency" in row:
                 text = row.get("text")
                 if not text:
@@ -150,7 +160,44 @@ def load_level_data(files: list[Path], lexicon_dir: str | None = None) -> tuple[
                 uid = str(row.get("id") or f"{path.name}:{n}")
                 utts.append(Example(uid, f"{path.name}:{n}", inp,
                                     {d: _level(row.get(d, 0), path, n, d) for d in DIMS}, text))
-    return utts, calls
+    return utts, calls + annotated_copies(calls, annotations)
+
+
+ANNOTATION_KEYS = tuple(f"{d}_level" for d in DIMS) + tuple(f"turn_{d}" for d in DIMS)
+
+
+def _is_annotation(row: dict[str, Any]) -> bool:
+    return "call_id" in row and "turns" not in row and "text" not in row and any(k in row for k in ANNOTATION_KEYS)
+
+
+def annotated_copies(calls: list[CallExample], annotations: list[tuple[Path, int, dict[str, Any]]]) -> list[CallExample]:
+    """One more copy of a call per annotation row, carrying that annotator's labels (see the module doc)."""
+    by_id = {c.call_id: c for c in calls}
+    out = []
+    for path, n, row in annotations:
+        cid = str(row["call_id"])
+        call = by_id.get(cid)
+        if call is None:
+            raise EscalyzerError(f"[E050] training data {path}:{n}: field call_id: no call {cid!r} in the training data")
+        turn_index = call.extra.get("turn_index", [])
+        ys = [dict(e.y) for e in call.turn_examples]
+        peak = dict(call.peak)
+        for d in DIMS:
+            by_turn = row.get(f"turn_{d}")
+            if by_turn is not None:
+                if not isinstance(by_turn, dict):
+                    raise EscalyzerError(f"[E050] training data {path}:{n}: field turn_{d} must map turn index to level")
+                levels = {str(k): v for k, v in by_turn.items()}
+                for y, i in zip(ys, turn_index):
+                    if str(i) not in levels:
+                        raise EscalyzerError(f"[E050] training data {path}:{n}: field turn_{d} has no level for "
+                                             f"customer turn {i} of call {cid!r}")
+                    y[d] = _level(levels[str(i)], path, n, f"turn_{d}.{i}")
+            if f"{d}_level" in row:
+                peak[d] = _level(row[f"{d}_level"], path, n, f"{d}_level")
+        exs = [Example(e.group, f"{path.name}:{n}", e.inp, y, e.text) for e, y in zip(call.turn_examples, ys)]
+        out.append(CallExample(cid, exs, peak, {"turn_index": turn_index, "annotation": f"{path.name}:{n}"}))
+    return out
 
 
 def _cue_only(inp: FeatureInput) -> FeatureInput:
@@ -291,7 +338,9 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
     all_exs = utts + turn_exs
     if len(all_exs) < 20:
         raise EscalyzerError(f"[E050] training data {data}: only {len(all_exs)} labelled utterances (need ≥ 20)")
-    log(f"{len(utts)} utterances, {len(calls)} calls ({len(turn_exs)} labelled customer turns)")
+    n_copies = sum(1 for c in calls if "annotation" in c.extra)
+    log(f"{len(utts)} utterances, {len(calls) - n_copies} calls + {n_copies} further annotations "
+        f"({len(turn_exs)} labelled customer turns)")
     train = [e for e in all_exs if not in_holdout(e.group)]
     test = [e for e in all_exs if in_holdout(e.group)]
     train_calls = [c for c in calls if not in_holdout(c.call_id)]
@@ -342,7 +391,8 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
         meta = {
             "label_scheme": {str(i): lab for i, lab in enumerate(LABELS[dim])},
             "classes": final.classes, "training_data": {"paths": [str(f) for f in files], "sha256": digest,
-                                                         "utterances": len(utts), "calls": len(calls),
+                                                         "utterances": len(utts), "calls": len(calls) - n_copies,
+                                                         "call_annotations": n_copies,
                                                          "examples": len(all_exs)},
             "params": {"C": c_dim, "features": "char 1-3 tf-idf (quotes masked) + lemma 1-2 tf-idf + cue lexicon features",
                        "classifier": "LogisticRegression(class_weight=balanced)"},
@@ -363,13 +413,17 @@ def write_model_card(d: Path, meta: dict[str, Any]) -> None:
              f"- labels: {', '.join(f'{k} {v}' for k, v in meta['label_scheme'].items())}",
              f"- classifier: {meta['params']['classifier']} over {meta['params']['features']}",
              f"- training data: {meta['training_data']['examples']} examples "
-             f"({meta['training_data'].get('utterances', 0)} utterances, {meta['training_data'].get('calls', 0)} calls), "
-             f"sha256 {meta['training_data']['sha256'][:16]}…",
+             f"({meta['training_data'].get('utterances', 0)} utterances, {meta['training_data'].get('calls', 0)} calls"
+             + (f" + {meta['training_data']['call_annotations']} further annotations of them"
+                if meta['training_data'].get('call_annotations') else "")
+             + f"), sha256 {meta['training_data']['sha256'][:16]}…",
              f"- file: {meta['file']} (plain arrays, no pickle), sha256 {meta['sha256'][:16]}… (verified before loading)",
              f"- packages: {', '.join(f'{k} {v}' for k, v in meta['packages'].items())}", ""]
     if "heldout_turns" in m:
         h = m["heldout_turns"]
         lines += ["## Held-out split (20% by id hash, never trained on; thresholds tuned without it)", "",
+                  *(["A call with a further annotation counts once per annotator (both readings are scored).", ""]
+                    if meta["training_data"].get("call_annotations") else []),
                   "| level of | model | n | accuracy | macro-F1 | within one | QWK |", "|---|---|---|---|---|---|---|"]
 
         def row(what, name, r):
