@@ -85,6 +85,26 @@ def test_accepting_a_proposed_time_suppresses_the_deadline_but_asking_for_one_do
     assert [h.id for h in ask if h.active] == ["urgency.deadline.tomorrow"]
 
 
+def test_a_promised_callback_time_is_the_companys_deadline_not_the_customers():
+    promise = get_lexicon("urgency_cues").find("担当から明日までに折り返しますって言われたので待ってます")
+    assert {h.id for h in promise if h.active} == {"urgency.callback.promised_by", "urgency.callback.expected"}
+    assert any(h.id == "urgency.deadline.tomorrow" and h.suppressed_by == "urgency.callback.promised_by" for h in promise)
+    # the customer's own need by the same time is a deadline
+    need = get_lexicon("urgency_cues").find("明日までに連絡もらえないと契約に間に合わないんです")
+    assert any(h.id == "urgency.deadline.tomorrow" and h.active for h in need)
+    assert not any(h.id == "urgency.callback.promised_by" for h in need)
+
+
+def test_a_date_attached_to_a_threat_is_not_the_customers_deadline():
+    threat = get_lexicon("urgency_cues").find("今日中に返金しないなら、口コミに全部書きますから")
+    today = [h for h in threat if h.id == "urgency.deadline.today"]
+    assert today and today[0].suppressed_by == "urgency.threat.conditional_deadline"
+    # a real need with a consequence for the customer keeps its deadline
+    need = get_lexicon("urgency_cues").find("今日中に直らないと店が開けられないんです")
+    assert any(h.id == "urgency.deadline.today" and h.active for h in need)
+    assert not any(h.id == "urgency.threat.conditional_deadline" for h in need)
+
+
 @pytest.mark.parametrize("bad,message", [
     ({"id": "x.y", "label": "L", "pattern": "(", "weight": 0.5, "source": "s", "example": "e"}, "does not compile"),
     ({"id": "x.y", "label": "L", "pattern": "a", "weight": 3, "source": "s", "example": "a"}, "weight"),
