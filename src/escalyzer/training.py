@@ -82,6 +82,21 @@ def data_hash(files: list[Path]) -> str:
     return h.hexdigest()
 
 
+def lexicon_hash(lexicon_dir: str | None = None) -> str:
+    """sha256 of the cue lexicons and context rules the features are built from (bundled, plus a user's
+    ``lexicon_dir``): a model's version changes when its features do, not only when its data does."""
+    from .resources_io import resource_path
+
+    files = sorted(resource_path("lexicons").glob("*.jsonl")) + [resource_path("rules/context.yaml")]
+    if lexicon_dir:
+        files += sorted(Path(lexicon_dir).glob("*.jsonl"))
+    h = hashlib.sha256()
+    for p in files:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
 def _rows(path: Path):
     if path.suffix == ".csv":
         with open(path, encoding="utf-8-sig", newline="") as fh:
@@ -331,7 +346,9 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
     if not files:
         raise EscalyzerError(f"[E050] training data {data}: no .jsonl or .csv files")
     digest = data_hash(files)
-    version = version or f"{np.datetime64('today')}-{digest[:8]}".replace("-", ".", 2)
+    lex = lexicon_hash(lexicon_dir)
+    # the version names the data and the lexicons the features come from
+    version = version or f"{np.datetime64('today')}-{digest[:8]}-{lex[:4]}".replace("-", ".", 2)
     log(f"reading {len(files)} files ...")
     utts, calls = load_level_data(files, lexicon_dir)
     turn_exs = [e for c in calls for e in c.turn_examples]
@@ -392,6 +409,7 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
             "label_scheme": {str(i): lab for i, lab in enumerate(LABELS[dim])},
             "classes": final.classes, "training_data": {"paths": [str(f) for f in files], "sha256": digest,
                                                          "utterances": len(utts), "calls": len(calls) - n_copies,
+                                                         "lexicons_sha256": lex,
                                                          "call_annotations": n_copies,
                                                          "examples": len(all_exs)},
             "params": {"C": c_dim, "features": "char 1-3 tf-idf (quotes masked) + lemma 1-2 tf-idf + cue lexicon features",
@@ -416,7 +434,9 @@ def write_model_card(d: Path, meta: dict[str, Any]) -> None:
              f"({meta['training_data'].get('utterances', 0)} utterances, {meta['training_data'].get('calls', 0)} calls"
              + (f" + {meta['training_data']['call_annotations']} further annotations of them"
                 if meta['training_data'].get('call_annotations') else "")
-             + f"), sha256 {meta['training_data']['sha256'][:16]}…",
+             + f"), sha256 {meta['training_data']['sha256'][:16]}…"
+             + (f"; cue lexicons sha256 {meta['training_data']['lexicons_sha256'][:16]}…"
+                if meta['training_data'].get('lexicons_sha256') else ""),
              f"- file: {meta['file']} (plain arrays, no pickle), sha256 {meta['sha256'][:16]}… (verified before loading)",
              f"- packages: {', '.join(f'{k} {v}' for k, v in meta['packages'].items())}", ""]
     if "heldout_turns" in m:
