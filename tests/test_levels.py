@@ -181,3 +181,31 @@ def test_call_anger_is_never_above_its_highest_turn_but_urgency_may_add_up(analy
         analyzer.levels.config["levels"] = old
     assert free["level"] > max(b["level"] for b in free["by_turn"])
     assert json.dumps(free["by_turn"]) == json.dumps(capped["by_turn"])  # only the call's level moves
+
+
+def test_the_urgency_peak_sees_which_cues_the_call_has_anywhere(analyzer):
+    import numpy as np
+
+    from escalyzer.components.levels import call_peak_features
+
+    labels = analyzer.levels.metas["urgency"]["peak_cue_labels"]  # what the bundled model was trained with
+    assert "NO_RUSH" in labels and "HARM" in labels
+    assert not analyzer.levels.metas["anger"].get("peak_cue_labels")
+    turn_cues = [{"lab:NO_RUSH": -0.6}, {}]  # the cue dicts of 「急ぎませんので」 and of a plain turn
+    P = np.array([[0.7, 0.2, 0.1, 0.0], [0.6, 0.3, 0.1, 0.0]])
+    f = call_peak_features(P, turn_cues, labels)
+    assert len(f) == 10 + len(labels)
+    assert f[10 + labels.index("NO_RUSH")] == 1.0 and f[10 + labels.index("HARM")] == 0.0
+    assert np.array_equal(call_peak_features(P), f[:10])  # without labels: the turn distribution's shape only
+
+
+def test_a_call_that_says_no_hurry_throughout_is_not_urgent(analyzer):
+    rec = _levels(analyzer, [
+        ("agent", "お電話ありがとうございます。ひかり電気サービスの森でございます。"),
+        ("customer", "あ、どうも。エアコンの定期点検のことで電話したんですけど、別に急ぎじゃないんです。"),
+        ("agent", "ありがとうございます。ご希望の時期はございますか。"),
+        ("customer", "来月でも再来月でも、そちらの空いてるときでいいですよ。いつでも大丈夫なので。"),
+        ("agent", "かしこまりました。では来月の候補日を後日メールでお送りします。"),
+        ("customer", "はい、それでお願いします。"),
+    ])
+    assert rec["urgency"]["level"] == 0 and rec["urgency"]["probabilities"][0] > 0.5

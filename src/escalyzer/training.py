@@ -281,17 +281,18 @@ def tune_thresholds(rows: list[tuple[np.ndarray, int]]) -> tuple[list[float], di
     return best[1], level_metrics(y.tolist(), best[2].tolist())
 
 
-def fit_peak_model(rows: list[tuple[np.ndarray, int]], utt_rows: list[tuple[np.ndarray, int]] | None = None):
+def fit_peak_model(rows: list[tuple], utt_rows: list[tuple] | None = None, labels: list[str] | tuple[str, ...] = ()):
     """The learned call peak over out-of-fold turn probabilities (see components/levels.py).
 
-    Whole calls and stand-alone utterances (one-turn calls) carry equal total weight."""
+    Rows are ``(P, level, cues)``. Whole calls and stand-alone utterances (one-turn calls) carry equal
+    total weight."""
     from sklearn.linear_model import LogisticRegression
 
     from .components.levels import call_peak_features
 
     utt_rows = utt_rows or []
     both = rows + utt_rows
-    X = np.array([call_peak_features(r[0]) for r in both])
+    X = np.array([call_peak_features(r[0], r[2], labels) for r in both])
     y = np.array([r[1] for r in both])
     if len(set(y.tolist())) < 2:
         return None
@@ -301,12 +302,12 @@ def fit_peak_model(rows: list[tuple[np.ndarray, int]], utt_rows: list[tuple[np.n
     return LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=0).fit(X, y, sample_weight=w)
 
 
-def _peak_predict(agg, probs: np.ndarray, theta) -> int:
+def _peak_predict(agg, probs: np.ndarray, theta, cues=None, labels=()) -> int:
     from .components.levels import call_peak_features
 
     if agg is None:
         return call_peak(probs, theta)
-    return int(agg.predict(call_peak_features(probs)[None, :])[0])
+    return int(agg.predict(call_peak_features(probs, cues, labels)[None, :])[0])
 
 
 def _oof(exs: list[Example], calls: list[CallExample], dim: str, C: float, k: int = 5):
@@ -328,16 +329,25 @@ def _oof(exs: list[Example], calls: list[CallExample], dim: str, C: float, k: in
         yp += np.array(m.classes)[P.argmax(axis=1)].tolist()
         for e, p in zip(te, P):
             if e.group not in call_ids:
-                utt_rows.append((p[None, :], e.y[dim]))
+                utt_rows.append((p[None, :], e.y[dim], [e.inp.cues]))
         for c in calls:
             if fold_of(c.call_id) == f and c.turn_examples:
-                call_rows.append((m.predict_proba([e.inp for e in c.turn_examples]), c.peak[dim]))
+                call_rows.append((m.predict_proba([e.inp for e in c.turn_examples]), c.peak[dim],
+                                  [e.inp.cues for e in c.turn_examples]))
     return yt, yp, call_rows, utt_rows
 
 
 # regularisation per dimension, chosen by 5-fold CV on the training split (urgency benefits from weaker
 # regularisation: its cues are sparser); see the model cards
 DEFAULT_C = {"anger": 2.0, "urgency": 4.0}
+
+# cue labels whose presence anywhere in the call feeds the learned urgency peak (components/levels.py): the
+# urgency lexicon's labels, but DATED_DEADLINE (weight 0; a dated deadline reaches the model as deadline_in:<bucket>).
+# 5-fold CV by call on our calls, scored against each annotator: macro-F1 0.715 -> 0.727 and 0.698 -> 0.710
+# (data/README.md). Anger's peak stays the turn distribution alone.
+PEAK_CUE_LABELS = {"urgency": ("NO_RUSH", "FAR_FUTURE", "PAST_REF", "SCHEDULE_CONFIRM", "CALLBACK_EXPECTED", "HARM",
+                               "RECURRENCE", "DEADLINE_TODAY", "DEADLINE_TOMORROW", "IMMEDIATE", "SOON", "WAITING",
+                               "EVENT")}
 
 
 def train_levels(data: Path, models_dir: Path, version: str | None = None, lexicon_dir: str | None = None,
@@ -367,6 +377,7 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
         card: dict[str, Any] = {"dimension": dim, "labels": list(LABELS[dim]), "classes": [0, 1, 2, 3]}
         theta: list[float] = [0.5, 0.5, 0.5]
         c_dim = C if C is not None else DEFAULT_C[dim]
+        peak_labels = list(PEAK_CUE_LABELS.get(dim, ()))
         if len({e.y[dim] for e in train}) > 1 and len(test) >= 8:
             # (a) 5-fold CV inside the training split: turn metrics, and out-of-fold call peaks to tune thresholds
             yt, yp, rows, utt_rows = _oof(train, train_calls, dim, c_dim)
@@ -378,7 +389,7 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
                 theta, cvm = tune_thresholds(rows)
                 cvm.pop("confusion", None)
                 card["cv5_train_calls"] = cvm
-                agg = fit_peak_model(rows, utt_rows)
+                agg = fit_peak_model(rows, utt_rows, peak_labels)
             # (b) fit on the training split, measure on the held-out split (never seen, thresholds fixed)
             model = _fit(train, dim, C=c_dim)
             kw_model = _fit(train, dim, keyword_only=True)
@@ -391,7 +402,8 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
                                      "ece": expected_calibration_error(P, np.searchsorted(model.classes, y))}
             if test_calls:
                 yc = [c.peak[dim] for c in test_calls]
-                pm = [_peak_predict(agg, model.predict_proba([e.inp for e in c.turn_examples]), theta) for c in test_calls]
+                pm = [_peak_predict(agg, model.predict_proba([e.inp for e in c.turn_examples]), theta,
+                                    [e.inp.cues for e in c.turn_examples], peak_labels) for c in test_calls]
                 pk = [call_peak(kw_model.predict_proba([e.inp for e in c.turn_examples]), theta) for c in test_calls]
                 card["heldout_calls"] = {"model": level_metrics(yc, pm), "keyword_baseline": level_metrics(yc, pk)}
             card["split"] = {"train": len(train), "heldout": len(test), "heldout_calls": len(test_calls),
@@ -402,7 +414,7 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
         # the shipped peak model: fitted on out-of-fold turn predictions of every labelled call
         if calls:
             _yt, _yp, rows_all, utt_all = _oof(all_exs, calls, dim, c_dim)
-            agg_all = fit_peak_model(rows_all, utt_all) if rows_all else None
+            agg_all = fit_peak_model(rows_all, utt_all, peak_labels) if rows_all else None
             if agg_all is not None:
                 final.parts["peak"] = agg_all
         meta = {
@@ -415,6 +427,7 @@ def train_levels(data: Path, models_dir: Path, version: str | None = None, lexic
             "params": {"C": c_dim, "features": "char 1-3 tf-idf (quotes masked) + lemma 1-2 tf-idf + cue lexicon features",
                        "classifier": "LogisticRegression(class_weight=balanced)"},
             "peak_thresholds": theta,
+            "peak_cue_labels": peak_labels,
             "metrics": card,
         }
         d = save_model(final.parts, models_dir, f"{dim}_clf", version, meta)

@@ -9,8 +9,10 @@ words and the previous customer turn (see :mod:`escalyzer.components.features`).
   out-of-fold call peaks at training time (``meta.json`` ``peak_thresholds``);
 - **peak**: the call's level and ``probabilities`` come from a small logistic regression (stored in the
   model as ``peak``) over the shape of the turn distribution — per level the highest, second highest and
-  mean ``P_t(level ≥ L)`` and the number of turns — trained on out-of-fold turn predictions of the
-  labelled calls, so one odd turn the model is unsure about does not set the call's level. With
+  mean ``P_t(level ≥ L)`` and the number of turns, and for urgency whether each cue label of the
+  model's ``peak_cue_labels`` occurs in any customer turn — trained on out-of-fold turn predictions of the
+  labelled calls, so one odd turn the model is unsure about does not set the call's level, and a call
+  where the caller says 「急ぎません」 or only names past times reads as such. With
   ``levels.cap_peak_at_turn_level`` (anger by default) it is capped at the highest turn level. Setting
   ``levels.peak_thresholds`` in the configuration uses the thresholds instead (the call's level is then
   the highest turn level).
@@ -58,14 +60,23 @@ def call_turn_inputs(ctx_docs, ctx_norms, speakers, lexicon_dir=None, extras=Non
     return out
 
 
-def call_peak_features(P: np.ndarray) -> np.ndarray:
+def call_peak_features(P: np.ndarray, cues: list[dict[str, float]] | None = None,
+                       labels: list[str] | tuple[str, ...] = ()) -> np.ndarray:
     """Shape of a call's turn distribution for the learned peak: per level L>=1, the highest, second
     highest and mean P_t(level >= L) over customer turns, and log(1 + number of turns). One very sure
-    turn and several fairly sure turns both count; one lukewarm odd turn does not."""
+    turn and several fairly sure turns both count; one lukewarm odd turn does not.
+
+    With ``labels`` (the model's ``peak_cue_labels``), one more feature per cue label: whether any customer
+    turn has an active hit of it (``cues`` are the turns' feature-input cue dicts). A deadline said in one
+    turn and the harm in another both reach the call's level this way, whatever the turn model made of them."""
     ge = np.cumsum(P[:, ::-1], axis=1)[:, ::-1][:, 1:]
     srt = np.sort(ge, axis=0)
     second = srt[-2] if len(P) > 1 else srt[-1]
-    return np.concatenate([srt[-1], second, ge.mean(axis=0), [np.log1p(len(P))]])
+    shape = [srt[-1], second, ge.mean(axis=0), [np.log1p(len(P))]]
+    if labels:
+        cues = cues or []
+        shape.append([float(any(c.get(f"lab:{lab}", 0) != 0 for c in cues)) for lab in labels])
+    return np.concatenate(shape)
 
 
 class LevelScorer:
@@ -99,6 +110,7 @@ class LevelScorer:
         idx = [i for i, _, _ in items]
         sigs = [s for _, s, _ in items]
         inputs = [f for _, _, f in items]
+        ctx.results["level_cues"] = [f.cues for f in inputs]
         probs, mats = {}, {}
         shared_X = None
         for dim, model in self.models.items():
@@ -161,7 +173,8 @@ class LevelScorer:
             agg = self.models[dim].parts.get("peak")
             if agg is not None and not cfg.get("peak_thresholds"):
                 # the learned peak: a small logistic regression over the turn distribution's shape
-                qa = agg.predict_proba(call_peak_features(P)[None, :])[0]
+                feats = call_peak_features(P, ctx.results.get("level_cues"), self.metas[dim].get("peak_cue_labels") or ())
+                qa = agg.predict_proba(feats[None, :])[0]
                 full = np.zeros(len(classes))
                 for j, c in enumerate(agg.classes_):
                     full[int(c)] = qa[j]
