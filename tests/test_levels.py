@@ -186,16 +186,22 @@ def test_call_anger_is_never_above_its_highest_turn_but_urgency_may_add_up(analy
 def test_the_urgency_peak_sees_which_cues_the_call_has_anywhere(analyzer):
     import numpy as np
 
-    from escalyzer.components.levels import call_peak_features
+    from escalyzer.components.levels import call_peak_features, call_turn_inputs
+    from escalyzer.textnorm import NormText
 
     labels = analyzer.levels.metas["urgency"]["peak_cue_labels"]  # what the bundled model was trained with
     assert "NO_RUSH" in labels and "HARM" in labels
     assert not analyzer.levels.metas["anger"].get("peak_cue_labels")
-    turn_cues = [{"lab:NO_RUSH": -0.6}, {}]  # the cue dicts of 「急ぎませんので」 and of a plain turn
+    texts = ["お電話ありがとうございます。", "急ぎませんので、お手すきのときで結構です。", "承知しました。",
+             "あと、先週注文した商品の領収書もお願いできますか。"]
+    speakers = ["agent", "customer", "agent", "customer"]
+    items = call_turn_inputs([analyzer.nlp(t) for t in texts], [NormText(t) for t in texts], speakers)
+    cues = [inp.cues for _, _, inp in items]
     P = np.array([[0.7, 0.2, 0.1, 0.0], [0.6, 0.3, 0.1, 0.0]])
-    f = call_peak_features(P, turn_cues, labels)
+    f = call_peak_features(P, cues, labels)
     assert len(f) == 10 + len(labels)
-    assert f[10 + labels.index("NO_RUSH")] == 1.0 and f[10 + labels.index("HARM")] == 0.0
+    present = {lab for lab, v in zip(labels, f[10:]) if v}
+    assert {"NO_RUSH", "PAST_REF"} <= present and "HARM" not in present and "DEADLINE_TODAY" not in present
     assert np.array_equal(call_peak_features(P), f[:10])  # without labels: the turn distribution's shape only
 
 

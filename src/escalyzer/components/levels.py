@@ -103,14 +103,14 @@ class LevelScorer:
                 for dim, m in self.metas.items()}
 
     # -- per turn ---------------------------------------------------------------------------------
-    def turn_probabilities(self, ctx: CallContext) -> tuple[list[int], list[TurnSignals], dict[str, np.ndarray], dict]:
+    def turn_probabilities(self, ctx: CallContext) -> tuple[list[int], list[TurnSignals], list[dict[str, float]],
+                                                           dict[str, np.ndarray], dict]:
         items = call_turn_inputs(ctx.docs, ctx.norms, [t.speaker for t in ctx.turns],
                                  ctx.config.get("lexicon_dir"), ctx.results.get("level_extras"),
                                  ctx.transcript.received_at, self.config["levels"].get("deadline_buckets"))
         idx = [i for i, _, _ in items]
         sigs = [s for _, s, _ in items]
         inputs = [f for _, _, f in items]
-        ctx.results["level_cues"] = [f.cues for f in inputs]
         probs, mats = {}, {}
         shared_X = None
         for dim, model in self.models.items():
@@ -123,19 +123,19 @@ class LevelScorer:
                 X = model.transform(inputs)
             probs[dim] = model.predict_proba(inputs, X) if inputs else np.zeros((0, 4))
             mats[dim] = X
-        return idx, sigs, probs, mats
+        return idx, sigs, [f.cues for f in inputs], probs, mats
 
     def score_call(self, ctx: CallContext) -> dict[str, Any]:
         cfg = self.config["levels"]
-        idx, sigs, probs, mats = self.turn_probabilities(ctx)
+        idx, sigs, cues, probs, mats = self.turn_probabilities(ctx)
         out: dict[str, Any] = {}
         for dim in DIMENSIONS:
-            out[dim] = self._dimension(ctx, dim, idx, sigs, probs[dim], mats[dim], cfg)
+            out[dim] = self._dimension(ctx, dim, idx, sigs, cues, probs[dim], mats[dim], cfg)
         _apply_metadata_floor(ctx, out["urgency"], cfg.get("urgency_floors") or {})
         ctx.results["turn_probs"] = {dim: (idx, probs[dim]) for dim in DIMENSIONS}
         return out
 
-    def _dimension(self, ctx, dim, idx, sigs, P, X, cfg) -> dict[str, Any]:
+    def _dimension(self, ctx, dim, idx, sigs, cues, P, X, cfg) -> dict[str, Any]:
         labels = LABELS[dim]
         model = self.models[dim]
         classes = model.classes
@@ -173,7 +173,7 @@ class LevelScorer:
             agg = self.models[dim].parts.get("peak")
             if agg is not None and not cfg.get("peak_thresholds"):
                 # the learned peak: a small logistic regression over the turn distribution's shape
-                feats = call_peak_features(P, ctx.results.get("level_cues"), self.metas[dim].get("peak_cue_labels") or ())
+                feats = call_peak_features(P, cues, self.metas[dim].get("peak_cue_labels") or ())
                 qa = agg.predict_proba(feats[None, :])[0]
                 full = np.zeros(len(classes))
                 for j, c in enumerate(agg.classes_):
